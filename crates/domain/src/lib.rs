@@ -6,9 +6,9 @@
 //! own. Callers pass the current time and a random source in, so every rule
 //! can be tested as a plain function.
 //!
-//! Errors: [`DomainError`] is the only error type of this crate. Its messages
-//! name the device, its state and the rejected step, and are written for the
-//! person at the bench.
+//! Errors: [`DomainError`] is the only error type of this crate. Each message
+//! names the value or device involved; a step refused in the device's state
+//! also names that state, the step and the steps allowed instead.
 
 pub mod code;
 pub mod codec;
@@ -17,6 +17,7 @@ pub mod device;
 pub mod donation;
 pub mod error;
 pub mod event;
+pub mod fields;
 pub mod ids;
 pub mod serial;
 pub mod text;
