@@ -38,6 +38,22 @@ impl EventStore {
         rows.iter().map(decode_row).collect()
     }
 
+    /// Events of one stream up to and including `max_position`.
+    pub async fn read_stream_until(
+        &self,
+        stream_id: &str,
+        max_position: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENTS} WHERE stream_id = $1 AND position <= $2 ORDER BY stream_version"
+        ))
+        .bind(stream_id)
+        .bind(max_position)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(decode_row).collect()
+    }
+
     /// Up to `limit` events after `position`, in position order.
     pub async fn read_all(&self, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!(

@@ -1,0 +1,28 @@
+//! Read models built from the event log: the stock (one row per device), the
+//! device timeline and the donation batches.
+//!
+//! Each projection keeps a checkpoint, the last log position it applied,
+//! written in the same transaction as its rows. The [`Projector`] locks a
+//! projection's checkpoint row before reading the events after it, so when
+//! several processes share one PostgreSQL database each batch of events is
+//! applied by exactly one of them, and none is skipped or applied twice.
+//!
+//! Errors: [`ProjectionError`] is the only error type of this crate.
+
+mod apply;
+mod projector;
+pub mod queries;
+
+pub use projector::{Projection, Projector};
+pub use queries::{DonationRow, StockFilter, StockRow, TimelineRow};
+
+/// Error of updating or reading a projection.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] filiere_store::StoreError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("event at position {position} cannot be projected: {reason}")]
+    Event { position: i64, reason: String },
+}

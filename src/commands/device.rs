@@ -1,0 +1,165 @@
+//! `filiere device record` and `filiere device show`.
+
+use filiere_domain::command::Step;
+use filiere_domain::fields::{command_from_fields, Fields};
+use filiere_domain::{DeviceCode, HouseholdId};
+use filiere_projections::{queries, Projector};
+use filiere_store::workshop::{CommandContext, Workshop, WorkshopError};
+use filiere_store::StoreError;
+
+use crate::cli::{DeviceAction, DeviceArgs, RecordArgs};
+
+pub async fn run(url: &str, args: DeviceArgs) -> anyhow::Result<()> {
+    match args.action {
+        DeviceAction::Record(record_args) => record(url, record_args).await,
+        DeviceAction::Show { code, json } => show(url, &code, json).await,
+    }
+}
+
+/// Turns `--name value` pairs into fields; a flag followed by another flag
+/// (or nothing) is `true`. Dashes in names become underscores.
+fn parse_fields(arguments: &[String]) -> anyhow::Result<Fields> {
+    let mut fields = Fields::new();
+    let mut iter = arguments.iter().peekable();
+    while let Some(argument) = iter.next() {
+        let Some(name) = argument.strip_prefix("--") else {
+            anyhow::bail!("unexpected value '{argument}': step fields are given as --NAME VALUE");
+        };
+        let (name, value) = match name.split_once('=') {
+            Some((name, value)) => (name.to_string(), value.to_string()),
+            None => {
+                let value = match iter.peek() {
+                    Some(next) if !next.starts_with("--") => {
+                        iter.next().cloned().unwrap_or_default()
+                    }
+                    _ => "true".to_string(),
+                };
+                (name.to_string(), value)
+            }
+        };
+        fields
+            .entry(name.replace('-', "_"))
+            .or_default()
+            .push(value);
+    }
+    Ok(fields)
+}
+
+async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
+    let code = DeviceCode::parse_scanned(&args.code)?;
+    let step = Step::parse(&args.step).ok_or_else(|| {
+        anyhow::anyhow!(
+            "invalid step '{}': expected one of {}",
+            args.step,
+            Step::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let fields = parse_fields(&args.fields)?;
+    let store = super::open(url).await?;
+    let workshop = Workshop::new(store.clone());
+    let device = workshop.find_device(&code).await?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no device with code {code}; check the label or search with `filiere stock`"
+        )
+    })?;
+    let household = device.household_id.unwrap_or_else(HouseholdId::generate);
+    let command = command_from_fields(step, &fields, household)?;
+    let mut context = CommandContext::new(
+        &super::cli_actor(args.actor.as_deref()),
+        super::CLI_ORGANISATION,
+    );
+    context.command_id = args.command_id;
+
+    let (device, append) = match workshop.record(&code, command, &context).await {
+        Ok(outcome) => outcome,
+        Err(WorkshopError::Store(StoreError::Conflict { .. })) => anyhow::bail!(
+            "device {code} was changed by someone else meanwhile; nothing was recorded. Check its state with `filiere device show {code}` and try again"
+        ),
+        Err(error) => return Err(error.into()),
+    };
+    Projector::new(store).catch_up().await?;
+    if append.duplicate {
+        println!(
+            "Step already recorded by command {}; nothing new recorded",
+            args.command_id.unwrap_or_default()
+        );
+    }
+    println!(
+        "{code}: {} recorded (position {}); status now {}",
+        step.as_str(),
+        append.last_position,
+        device.status
+    );
+    if let Some(household) = device
+        .household_id
+        .filter(|_| matches!(step, Step::Reserve | Step::Handover))
+    {
+        println!("household id: {household}");
+    }
+    Ok(())
+}
+
+async fn show(url: &str, typed: &str, json: bool) -> anyhow::Result<()> {
+    let code = DeviceCode::parse_scanned(typed)?;
+    let store = super::open(url).await?;
+    let workshop = Workshop::new(store.clone());
+    let device = workshop
+        .find_device(&code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no device with code {code}"))?;
+    Projector::new(store.clone()).catch_up().await?;
+    let timeline = queries::timeline(store.pool(), &device.id.to_string()).await?;
+    let allowed: Vec<&str> = device.allowed_steps().iter().map(|s| s.as_str()).collect();
+    let gaps: Vec<String> = device
+        .readiness_gaps()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if json {
+        let value = serde_json::json!({
+            "code": code.as_str(),
+            "device_id": device.id,
+            "status": device.status,
+            "category": device.category,
+            "brand": device.brand,
+            "model": device.model,
+            "serial": device.serial,
+            "site": device.placement.site,
+            "location": device.placement.location,
+            "allowed_steps": allowed,
+            "not_ready_because": gaps,
+            "timeline": timeline,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "{code}  {} {} {}",
+        device.category.label_fr(),
+        device.brand,
+        device.model
+    );
+    println!("status: {} ({})", device.status, device.status.label_fr());
+    println!(
+        "site: {} {}",
+        device.placement.site, device.placement.location
+    );
+    println!("allowed steps: {}", allowed.join(", "));
+    if !gaps.is_empty() {
+        println!("not ready for a household: {}", gaps.join("; "));
+    }
+    println!("timeline:");
+    for row in timeline {
+        println!(
+            "  {}  {}  ({})",
+            &row.occurred_at[..16],
+            row.summary,
+            row.actor
+        );
+    }
+    Ok(())
+}

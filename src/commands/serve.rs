@@ -1,0 +1,20 @@
+use std::time::Duration;
+
+use filiere_web::ServeConfig;
+
+use crate::cli::ServeArgs;
+
+pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let store = super::open(url).await?;
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let config = ServeConfig {
+        listen: args.listen,
+        public_url,
+        projection_interval: Duration::from_millis(args.projection_interval_ms.max(50)),
+    };
+    filiere_web::serve(config, store)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot serve on {}: {error}", args.listen))
+}

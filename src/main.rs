@@ -1,0 +1,66 @@
+//! `filiere`: one binary for the event log, the projections, the command line
+//! and the web server.
+
+mod cli;
+mod commands;
+mod import;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.database_url.clone();
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(&url, args).await,
+        Command::Import(args) => commands::import::run(&url, args).await,
+        Command::Device(args) => commands::device::run(&url, args).await,
+        Command::Stock(args) => commands::stock::run(&url, args).await,
+        Command::Rebuild => commands::maintenance::rebuild(&url).await,
+        Command::Verify => commands::maintenance::verify(&url).await,
+        Command::Demo(args) => commands::demo::run(&url, args).await,
+        Command::Labels(args) => commands::labels::run(&url, args).await,
+    }
+}
+
+/// Logs go to standard error, filtered by `RUST_LOG` (default: info for
+/// Filière, warnings for libraries).
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "warn,filiere=info,filiere_web=info,filiere_store=info,filiere_projections=info",
+        )
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
