@@ -20,9 +20,7 @@ use crate::event::{
     Diagnosis, Erasure, Grading, HandoverMode, Placement, Recycling, Repair, Software, StorageUnit,
 };
 use crate::ids::{HouseholdId, PrescriptionId};
-use crate::types::{
-    Autonomy, ErasureMethod, ErasureTechnique, Outcome, StorageKind, Verdict,
-};
+use crate::types::{Autonomy, ErasureMethod, ErasureTechnique, Outcome, StorageKind, Verdict};
 
 /// Field values by name; a repeatable field has several values.
 pub type Fields = BTreeMap<String, Vec<String>>;
