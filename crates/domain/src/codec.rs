@@ -118,6 +118,7 @@ mod tests {
             memory_bytes: Some(8 << 30),
             battery_wear_percent: Some(20),
             notes: String::new(),
+            evidence_sha256: vec![],
         });
         let (event_type, version, payload) = encode_device_event(&event);
         assert_eq!(event_type, "diagnosed");

@@ -133,6 +133,11 @@ pub enum ReadinessGap {
     VerdictNotRefurbish(Verdict),
     UnitNotErased(String),
     UnitErasureFailed(String),
+    /// A disk health report says this unit is failing.
+    UnitFailing(String),
+    /// An erasure report names a disk that the latest diagnosis did not find:
+    /// the report may belong to another device.
+    ErasedUnitNotFound(String),
 }
 
 impl ReadinessGap {
@@ -147,6 +152,12 @@ impl ReadinessGap {
             ReadinessGap::UnitErasureFailed(unit) => {
                 format!("l'effacement du support {unit} a échoué")
             }
+            ReadinessGap::UnitFailing(unit) => {
+                format!("le support {unit} est défaillant (SMART) : remplacez-le")
+            }
+            ReadinessGap::ErasedUnitNotFound(unit) => format!(
+                "le rapport d'effacement cite le disque {unit}, absent du diagnostic : vérifiez le rapport ou refaites le diagnostic"
+            ),
         }
     }
 }
@@ -161,6 +172,13 @@ impl fmt::Display for ReadinessGap {
             ReadinessGap::UnitErasureFailed(unit) => {
                 write!(f, "the erasure of storage unit {unit} failed")
             }
+            ReadinessGap::UnitFailing(unit) => {
+                write!(f, "storage unit {unit} is failing according to its health report; replace it")
+            }
+            ReadinessGap::ErasedUnitNotFound(unit) => write!(
+                f,
+                "an erasure report names disk {unit}, which the latest diagnosis did not find; check the report or diagnose again"
+            ),
         }
     }
 }
@@ -295,6 +313,10 @@ impl Device {
                 self.functional_test = Some(diagnosis.functional_test);
                 self.verdict = Some(diagnosis.verdict);
                 self.storage_units = diagnosis.storage_units.clone();
+                // A new diagnosis re-examined the hardware: erasures of disks it
+                // did not find no longer describe this device.
+                let units = &self.storage_units;
+                self.erasures.retain(|unit, _| units.iter().any(|u| &u.unit == unit));
                 if matches!(
                     self.status,
                     DeviceStatus::Received | DeviceStatus::Returned | DeviceStatus::InStock
@@ -388,6 +410,14 @@ impl Device {
                 }
                 Some(_) => {}
             }
+            if unit.healthy == Some(false) {
+                gaps.push(ReadinessGap::UnitFailing(unit.unit.clone()));
+            }
+        }
+        for unit in self.erasures.keys() {
+            if !self.storage_units.iter().any(|u| &u.unit == unit) {
+                gaps.push(ReadinessGap::ErasedUnitNotFound(unit.clone()));
+            }
         }
         gaps
     }
@@ -477,7 +507,10 @@ impl Device {
     }
 
     fn decide_erasure(&self, erasure: Erasure) -> Result<DeviceEvent, DomainError> {
-        if !self.storage_units.iter().any(|u| u.unit == erasure.unit) {
+        let known = self.storage_units.iter().any(|u| u.unit == erasure.unit);
+        // An imported tool report is a fact even when it names a disk the
+        // diagnosis did not find; it is recorded and blocks the handover.
+        if !known && erasure.evidence_sha256.is_none() {
             return Err(DomainError::UnknownStorageUnit {
                 device: self.display_name(),
                 unit: erasure.unit,

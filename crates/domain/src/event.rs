@@ -95,6 +95,10 @@ pub struct Diagnosis {
     pub battery_wear_percent: Option<u8>,
     #[serde(default)]
     pub notes: String,
+    /// SHA-256 of each tool report (lshw, smartctl, Workbench) this
+    /// diagnosis was read from.
+    #[serde(default)]
+    pub evidence_sha256: Vec<String>,
 }
 
 /// Erasure (sanitization) of one storage unit.

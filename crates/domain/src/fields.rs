@@ -151,6 +151,7 @@ pub fn command_from_fields(
                 .map(|_| r.number("battery_wear", 0.0, 100.0).map(|v| v as u8))
                 .transpose()?,
             notes,
+            evidence_sha256: Vec::new(),
         }),
         Step::Erase => DeviceCommand::RecordErasure(Erasure {
             unit: r

@@ -82,6 +82,7 @@ fn diagnose(functional_test: Outcome, verdict: Verdict, units: &[&str]) -> Devic
         memory_bytes: Some(8 << 30),
         battery_wear_percent: Some(20),
         notes: String::new(),
+        evidence_sha256: vec![],
     })
 }
 

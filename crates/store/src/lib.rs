@@ -22,6 +22,7 @@
 mod append;
 mod connect;
 mod error;
+pub mod evidence;
 mod hash;
 mod model;
 mod read;

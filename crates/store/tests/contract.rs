@@ -343,3 +343,38 @@ backend_tests!(
     old_schema_upcast_on_read,
     reopen_keeps_events,
 );
+
+mod evidence_files {
+    use super::*;
+
+    async fn evidence_round_trip_checked(db: TestDatabase) {
+        let store = open(&db).await;
+        let bytes = b"Erasing /dev/sda: Zero Fill\x00\xff".to_vec();
+        let sha = store.put_evidence("nwipe", "nwipe.log", &bytes).await.unwrap();
+        let again = store.put_evidence("nwipe", "copie.log", &bytes).await.unwrap();
+        assert_eq!(sha, again);
+        let (file, content) = store.evidence(&sha).await.unwrap().unwrap();
+        assert_eq!(content, bytes);
+        assert_eq!(file.file_name, "nwipe.log");
+        assert_eq!(file.size, bytes.len() as i64);
+        assert!(store.evidence(&"0".repeat(64)).await.unwrap().is_none());
+
+        let delete = sqlx::query("DELETE FROM evidence").execute(store.pool()).await;
+        assert!(delete.unwrap_err().to_string().contains("append-only"));
+        let disable = match db.backend {
+            Backend::Sqlite => "DROP TRIGGER evidence_reject_update",
+            Backend::Postgres => "ALTER TABLE evidence DISABLE TRIGGER evidence_reject_change",
+        };
+        sqlx::query(disable).execute(store.pool()).await.unwrap();
+        sqlx::query("UPDATE evidence SET content = $1")
+            .bind(b"tampered".to_vec())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let error = store.evidence(&sha).await.unwrap_err().to_string();
+        assert!(error.contains("altered"), "{error}");
+        db.cleanup().await;
+    }
+
+    backend_tests!(evidence_round_trip_checked);
+}
