@@ -47,6 +47,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print QR labels as PDF (or ZPL for Zebra printers).
     Labels(LabelsArgs),
+    /// Import tool reports (lshw, smartctl, nwipe, Workbench) as evidence.
+    Evidence(crate::commands::evidence::EvidenceArgs),
+    /// Measure event-log throughput or projection rebuild time on a fresh database.
+    Bench(crate::commands::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +66,10 @@ pub struct ServeArgs {
     /// How often, in milliseconds, projections look for events written by other processes.
     #[arg(long, env = "FILIERE_PROJECTION_INTERVAL_MS", default_value_t = 1000)]
     pub projection_interval_ms: u64,
+
+    /// Fill an empty database with the demonstration workshop before serving.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify => commands::maintenance::verify(&url).await,
         Command::Demo(args) => commands::demo::run(&url, args).await,
         Command::Labels(args) => commands::labels::run(&url, args).await,
+        Command::Evidence(args) => commands::evidence::run(&url, args).await,
+        Command::Bench(args) => commands::bench::run(&url, args).await,
     }
 }
 

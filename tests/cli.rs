@@ -16,7 +16,8 @@ struct Cli {
 
 impl Cli {
     fn new(db: &TestDatabase) -> Cli {
-        let dir = std::env::temp_dir().join(format!("filiere-cli-{}", uuid::Uuid::now_v7().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("filiere-cli-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         Cli {
             url: db.url.clone(),
@@ -115,26 +116,117 @@ async fn every_step_then_rebuild(db: TestDatabase) {
         args.extend_from_slice(fields);
         cli.ok(&args)
     };
-    record(laptop, "diagnose", &["--test", "passed", "--storage", "S1:ssd:256", "--storage", "S2:hdd"]);
+    record(
+        laptop,
+        "diagnose",
+        &[
+            "--test",
+            "passed",
+            "--storage",
+            "S1:ssd:256",
+            "--storage",
+            "S2:hdd",
+        ],
+    );
     assert_eq!(cli.status_of(laptop), "in_workshop");
     let early = cli.fails(&["device", "record", laptop, "handover", "--mode", "donation"]);
     assert!(early.contains(laptop), "{early}");
     assert!(early.contains("is in_workshop"), "{early}");
-    record(laptop, "erase", &["--unit", "S1", "--method", "purge", "--technique", "block_erase", "--tool", "hdparm", "--verified", "--operator", "Ana"]);
-    record(laptop, "erase", &["--unit", "S2", "--tool", "nwipe", "--tool-version", "0.37", "--result", "failed", "--operator", "Ana"]);
-    record(laptop, "erase", &["--unit", "S2", "--method", "destroy", "--technique", "shredding", "--tool", "broyeur", "--operator", "Ana"]);
-    record(laptop, "repair", &["--part", "clavier", "--minutes", "45", "--cost", "12.50"]);
-    record(laptop, "install", &["--os", "Linux Mint", "--os-version", "22"]);
-    record(laptop, "grade", &["--grade", "b", "--autonomy", "beginner", "--notes", "rayure sur le capot"]);
-    record(laptop, "stock", &["--site", "Chartres", "--location", "Étagère 3"]);
+    record(
+        laptop,
+        "erase",
+        &[
+            "--unit",
+            "S1",
+            "--method",
+            "purge",
+            "--technique",
+            "block_erase",
+            "--tool",
+            "hdparm",
+            "--verified",
+            "--operator",
+            "Ana",
+        ],
+    );
+    record(
+        laptop,
+        "erase",
+        &[
+            "--unit",
+            "S2",
+            "--tool",
+            "nwipe",
+            "--tool-version",
+            "0.37",
+            "--result",
+            "failed",
+            "--operator",
+            "Ana",
+        ],
+    );
+    record(
+        laptop,
+        "erase",
+        &[
+            "--unit",
+            "S2",
+            "--method",
+            "destroy",
+            "--technique",
+            "shredding",
+            "--tool",
+            "broyeur",
+            "--operator",
+            "Ana",
+        ],
+    );
+    record(
+        laptop,
+        "repair",
+        &["--part", "clavier", "--minutes", "45", "--cost", "12.50"],
+    );
+    record(
+        laptop,
+        "install",
+        &["--os", "Linux Mint", "--os-version", "22"],
+    );
+    record(
+        laptop,
+        "grade",
+        &[
+            "--grade",
+            "b",
+            "--autonomy",
+            "beginner",
+            "--notes",
+            "rayure sur le capot",
+        ],
+    );
+    record(
+        laptop,
+        "stock",
+        &["--site", "Chartres", "--location", "Étagère 3"],
+    );
     record(laptop, "move", &["--site", "Dreux", "--location", "B1"]);
     record(laptop, "reserve", &[]);
     assert_eq!(cli.status_of(laptop), "reserved");
     record(laptop, "release", &["--reason", "foyer injoignable"]);
     record(laptop, "reserve", &[]);
-    let capped = cli.fails(&["device", "record", laptop, "handover", "--mode", "sale", "--price", "180.01"]);
+    let capped = cli.fails(&[
+        "device", "record", laptop, "handover", "--mode", "sale", "--price", "180.01",
+    ]);
     assert!(capped.contains("180.00"), "{capped}");
-    let too_late = cli.fails(&["device", "record", laptop, "handover", "--mode", "loan", "--due", "2099-01-01"]);
+    let too_late = cli.fails(&[
+        "device",
+        "record",
+        laptop,
+        "handover",
+        "--mode",
+        "loan",
+        "--due",
+        "2099-01-01",
+    ]);
     assert!(too_late.contains("731 days"), "{too_late}");
     let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(90)).to_string();
     record(laptop, "handover", &["--mode", "loan", "--due", &due]);
@@ -144,15 +236,35 @@ async fn every_step_then_rebuild(db: TestDatabase) {
     assert_eq!(cli.status_of(laptop), "returned");
     let not_again = cli.fails(&["device", "record", laptop, "reserve"]);
     assert!(not_again.contains("returned"), "{not_again}");
-    record(laptop, "diagnose", &["--test", "passed", "--storage", "S3:ssd"]);
-    record(laptop, "erase", &["--unit", "S3", "--tool", "nwipe", "--operator", "Ana"]);
+    record(
+        laptop,
+        "diagnose",
+        &["--test", "passed", "--storage", "S3:ssd"],
+    );
+    record(
+        laptop,
+        "erase",
+        &["--unit", "S3", "--tool", "nwipe", "--operator", "Ana"],
+    );
     record(laptop, "stock", &["--site", "Chartres"]);
     record(laptop, "handover", &["--mode", "sale", "--price", "180"]);
     assert_eq!(cli.status_of(laptop), "handed_over");
 
-    record(&codes[1], "diagnose", &["--test", "failed", "--verdict", "recycle"]);
-    record(&codes[1], "recycle", &["--weight", "2100", "--eco-organism", "Ecologic"]);
-    record(&codes[2], "diagnose", &["--test", "failed", "--verdict", "harvest_parts"]);
+    record(
+        &codes[1],
+        "diagnose",
+        &["--test", "failed", "--verdict", "recycle"],
+    );
+    record(
+        &codes[1],
+        "recycle",
+        &["--weight", "2100", "--eco-organism", "Ecologic"],
+    );
+    record(
+        &codes[2],
+        "diagnose",
+        &["--test", "failed", "--verdict", "harvest_parts"],
+    );
     record(&codes[2], "dismantle", &["--part", "alimentation"]);
     record(&codes[3], "write-off", &["--reason", "stolen"]);
     let after_recycling = cli.fails(&["device", "record", &codes[1], "move", "--site", "Dreux"]);
@@ -170,7 +282,16 @@ async fn every_step_then_rebuild(db: TestDatabase) {
                 .unwrap()
         })
         .collect();
-    assert_eq!(statuses, ["handed_over", "recycled", "dismantled", "written_off", "received"]);
+    assert_eq!(
+        statuses,
+        [
+            "handed_over",
+            "recycled",
+            "dismantled",
+            "written_off",
+            "received"
+        ]
+    );
 
     let rebuilt = cli.ok(&["rebuild"]);
     assert!(rebuilt.contains("Rebuilt"), "{rebuilt}");
@@ -178,7 +299,8 @@ async fn every_step_then_rebuild(db: TestDatabase) {
     let verified = cli.ok(&["verify"]);
     assert!(verified.contains("intact"), "{verified}");
 
-    let shown: Value = serde_json::from_str(&cli.ok(&["device", "show", laptop, "--json"])).unwrap();
+    let shown: Value =
+        serde_json::from_str(&cli.ok(&["device", "show", laptop, "--json"])).unwrap();
     assert!(shown["timeline"].as_array().unwrap().len() >= 20);
     db.cleanup().await;
 }
@@ -190,7 +312,13 @@ async fn bad_file_records_nothing(db: TestDatabase) {
         "category,brand,model,serial\nlaptop,Dell,E5530,6.37702E+15\nfridge,Brandt,X,ABC1\nlaptop,HP,430,SAME1\nlaptop,HP,430,SAME1\n",
     );
     let error = cli.fails(&[
-        "import", "donations", bad.to_str().unwrap(), "--donor", "X", "--site", "Chartres",
+        "import",
+        "donations",
+        bad.to_str().unwrap(),
+        "--donor",
+        "X",
+        "--site",
+        "Chartres",
     ]);
     assert!(error.contains("line 2"), "{error}");
     assert!(error.contains("6.37702E+15"), "{error}");
@@ -203,7 +331,13 @@ async fn bad_file_records_nothing(db: TestDatabase) {
     let good = cli.write("good.csv", BATCH);
     import(&cli, &good);
     let again = cli.fails(&[
-        "import", "donations", good.to_str().unwrap(), "--donor", "X", "--site", "Chartres",
+        "import",
+        "donations",
+        good.to_str().unwrap(),
+        "--donor",
+        "X",
+        "--site",
+        "Chartres",
     ]);
     assert!(again.contains("D8FTRY1"), "{again}");
     assert!(again.contains("already recorded"), "{again}");
@@ -216,11 +350,21 @@ async fn repeated_command_id_records_once(db: TestDatabase) {
     let file = cli.write("batch.csv", BATCH);
     let codes = import(&cli, &file);
     let command_id = uuid::Uuid::now_v7().to_string();
-    let args = ["device", "record", &codes[0], "diagnose", "--command-id", &command_id, "--test", "passed"];
+    let args = [
+        "device",
+        "record",
+        &codes[0],
+        "diagnose",
+        "--command-id",
+        &command_id,
+        "--test",
+        "passed",
+    ];
     cli.ok(&args);
     let second = cli.ok(&args);
     assert!(second.contains("already recorded"), "{second}");
-    let shown: Value = serde_json::from_str(&cli.ok(&["device", "show", &codes[0], "--json"])).unwrap();
+    let shown: Value =
+        serde_json::from_str(&cli.ok(&["device", "show", &codes[0], "--json"])).unwrap();
     let diagnoses = shown["timeline"]
         .as_array()
         .unwrap()
@@ -238,7 +382,14 @@ async fn bad_inputs_name_the_value(db: TestDatabase) {
     let mut wrong_check: Vec<char> = codes[0].chars().collect();
     wrong_check[6] = if wrong_check[6] == 'B' { 'C' } else { 'B' };
     let wrong_check: String = wrong_check.into_iter().collect();
-    let error = cli.fails(&["device", "record", &wrong_check, "diagnose", "--test", "passed"]);
+    let error = cli.fails(&[
+        "device",
+        "record",
+        &wrong_check,
+        "diagnose",
+        "--test",
+        "passed",
+    ]);
     assert!(error.contains("check character"), "{error}");
     let error = cli.fails(&["device", "record", &codes[0], "polish"]);
     assert!(error.contains("'polish'"), "{error}");
@@ -262,7 +413,15 @@ async fn killed_import_leaves_no_partial_batch(db: TestDatabase) {
     let file = cli.write("large.csv", &csv);
     cli.ok(&["stock"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_filiere"))
-        .args(["import", "donations", file.to_str().unwrap(), "--donor", "X", "--site", "Chartres"])
+        .args([
+            "import",
+            "donations",
+            file.to_str().unwrap(),
+            "--donor",
+            "X",
+            "--site",
+            "Chartres",
+        ])
         .env("DATABASE_URL", &cli.url)
         .current_dir(&cli.dir)
         .stdout(std::process::Stdio::null())
@@ -273,7 +432,10 @@ async fn killed_import_leaves_no_partial_batch(db: TestDatabase) {
     child.kill().ok();
     child.wait().unwrap();
     let count = cli.stock().len();
-    assert!(count == 0 || count == 20_000, "partial batch of {count} devices");
+    assert!(
+        count == 0 || count == 20_000,
+        "partial batch of {count} devices"
+    );
     let verified = cli.ok(&["verify"]);
     assert!(verified.contains("intact"), "{verified}");
     db.cleanup().await;

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod demo;
 pub mod device;
+pub mod evidence;
 pub mod import;
 pub mod labels;
 pub mod maintenance;

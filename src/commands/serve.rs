@@ -6,6 +6,21 @@ use crate::cli::ServeArgs;
 
 pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = super::open(url).await?;
+    if args.demo {
+        let (position, _) = store.head().await?;
+        if position == 0 {
+            super::demo::run(
+                url,
+                crate::cli::DemoArgs {
+                    devices: 300,
+                    seed: 2026,
+                },
+            )
+            .await?;
+        } else {
+            tracing::info!(position, "database not empty; --demo adds nothing");
+        }
+    }
     let public_url = args
         .public_url
         .unwrap_or_else(|| format!("http://{}", args.listen));

@@ -9,8 +9,10 @@
 //! Errors: [`EvidenceError`] is the only error type of this crate; it names
 //! where in the file the problem is (a line or a JSON field) and why.
 
+pub mod detect;
 pub mod lshw;
 pub mod nwipe;
+pub mod plan;
 pub mod smartctl;
 pub mod workbench;
 
@@ -58,6 +60,9 @@ pub struct HardwareReport {
     pub display: Option<String>,
     /// Serial numbers of network interfaces (MAC addresses).
     pub network_serials: Vec<String>,
+    /// Defects of the file that the parser repaired, in plain English, such
+    /// as the `children` arrays that a buggy lshw release left out.
+    pub repairs: Vec<String>,
 }
 
 /// Vendor, model and serial of a machine. `serial` is `None` when the
@@ -77,6 +82,8 @@ pub struct SystemIdentity {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StorageDevice {
     pub model: String,
+    /// Manufacturer as the tool reports it, such as "Western Digital".
+    pub vendor: Option<String>,
     pub serial: Option<String>,
     pub size_bytes: Option<u64>,
     pub kind: StorageKind,
@@ -106,9 +113,9 @@ pub struct DiskHealth {
     pub pending_sectors: Option<u64>,
     pub nvme_percentage_used: Option<u64>,
     pub nvme_media_errors: Option<u64>,
-    /// True when the disk must not be reused: SMART verdict failed, a
-    /// prefailure attribute failing now, or NVMe critical warnings or media
-    /// errors.
+    /// True when the disk must not be reused: SMART verdict failed, an
+    /// attribute failing now, NVMe critical warnings or media errors, or any
+    /// reallocated, pending or grown-defect sectors.
     pub failing: bool,
     /// Why the disk is failing, in plain English; empty when it is not.
     pub failing_reasons: Vec<String>,

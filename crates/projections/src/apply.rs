@@ -64,6 +64,35 @@ async fn apply_stock(
             continue;
         };
         upsert_stock_row(transaction, &device, first, latest).await?;
+        replace_storage_units(transaction, &device).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites the device's rows of `stock_storage_units` from its latest
+/// diagnosis.
+async fn replace_storage_units(
+    transaction: &mut Transaction<'static, Any>,
+    device: &Device,
+) -> Result<(), ProjectionError> {
+    let device_id = device.id.to_string();
+    sqlx::query("DELETE FROM stock_storage_units WHERE device_id = $1")
+        .bind(&device_id)
+        .execute(&mut **transaction)
+        .await?;
+    for unit in &device.storage_units {
+        let Ok(Some(serial)) = filiere_domain::serial::SerialNumber::parse(&unit.unit) else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT INTO stock_storage_units (device_id, unit, match_key) VALUES ($1, $2, $3) \
+             ON CONFLICT (device_id, unit) DO NOTHING",
+        )
+        .bind(&device_id)
+        .bind(&unit.unit)
+        .bind(serial.match_key())
+        .execute(&mut **transaction)
+        .await?;
     }
     Ok(())
 }

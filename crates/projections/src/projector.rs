@@ -35,11 +35,11 @@ impl Projection {
         }
     }
 
-    fn table(&self) -> &'static str {
+    fn tables(&self) -> &'static [&'static str] {
         match self {
-            Projection::Stock => "stock_devices",
-            Projection::Timeline => "device_timeline",
-            Projection::Donations => "donation_batches",
+            Projection::Stock => &["stock_devices", "stock_storage_units"],
+            Projection::Timeline => &["device_timeline"],
+            Projection::Donations => &["donation_batches"],
         }
     }
 }
@@ -85,9 +85,11 @@ impl Projector {
         for projection in Projection::ALL {
             let mut transaction = self.store.pool().begin().await?;
             lock_checkpoint(&mut transaction, projection).await?;
-            sqlx::query(&format!("DELETE FROM {}", projection.table()))
-                .execute(&mut *transaction)
-                .await?;
+            for table in projection.tables() {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut *transaction)
+                    .await?;
+            }
             let mut position = 0;
             loop {
                 let events: Vec<RecordedEvent> = self.store.read_all(position, BATCH_SIZE).await?;

@@ -237,3 +237,17 @@ fn stock_row(row: &AnyRow) -> Result<StockRow, ProjectionError> {
         updated_at: row.try_get("updated_at")?,
     })
 }
+
+/// Devices whose latest diagnosis lists a storage unit with this serial match
+/// key (see `SerialNumber::match_key`).
+pub async fn devices_with_disk(
+    pool: &AnyPool,
+    match_key: &str,
+) -> Result<Vec<String>, ProjectionError> {
+    Ok(sqlx::query_scalar(
+        "SELECT device_id FROM stock_storage_units WHERE match_key = $1 ORDER BY device_id",
+    )
+    .bind(match_key)
+    .fetch_all(pool)
+    .await?)
+}

@@ -23,6 +23,7 @@ mod append;
 mod connect;
 mod error;
 pub mod evidence;
+pub mod evidence_import;
 mod hash;
 mod model;
 mod read;

@@ -38,6 +38,8 @@ pub enum WorkshopError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Codec(#[from] CodecError),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Evidence(Vec<filiere_evidence::EvidenceError>),
 }
 
 /// Who acts, when, and under which command id.
@@ -286,7 +288,7 @@ impl Workshop {
     }
 }
 
-fn new_event(event: &DeviceEvent) -> NewEvent {
+pub(crate) fn new_event(event: &DeviceEvent) -> NewEvent {
     let (event_type, version, payload) = encode_device_event(event);
     NewEvent::new(event_type, version, payload)
 }

@@ -350,8 +350,14 @@ mod evidence_files {
     async fn evidence_round_trip_checked(db: TestDatabase) {
         let store = open(&db).await;
         let bytes = b"Erasing /dev/sda: Zero Fill\x00\xff".to_vec();
-        let sha = store.put_evidence("nwipe", "nwipe.log", &bytes).await.unwrap();
-        let again = store.put_evidence("nwipe", "copie.log", &bytes).await.unwrap();
+        let sha = store
+            .put_evidence("nwipe", "nwipe.log", &bytes)
+            .await
+            .unwrap();
+        let again = store
+            .put_evidence("nwipe", "copie.log", &bytes)
+            .await
+            .unwrap();
         assert_eq!(sha, again);
         let (file, content) = store.evidence(&sha).await.unwrap().unwrap();
         assert_eq!(content, bytes);
@@ -359,7 +365,9 @@ mod evidence_files {
         assert_eq!(file.size, bytes.len() as i64);
         assert!(store.evidence(&"0".repeat(64)).await.unwrap().is_none());
 
-        let delete = sqlx::query("DELETE FROM evidence").execute(store.pool()).await;
+        let delete = sqlx::query("DELETE FROM evidence")
+            .execute(store.pool())
+            .await;
         assert!(delete.unwrap_err().to_string().contains("append-only"));
         let disable = match db.backend {
             Backend::Sqlite => "DROP TRIGGER evidence_reject_update",
