@@ -316,7 +316,8 @@ impl Device {
                 // A new diagnosis re-examined the hardware: erasures of disks it
                 // did not find no longer describe this device.
                 let units = &self.storage_units;
-                self.erasures.retain(|unit, _| units.iter().any(|u| &u.unit == unit));
+                self.erasures
+                    .retain(|unit, _| units.iter().any(|u| &u.unit == unit));
                 if matches!(
                     self.status,
                     DeviceStatus::Received | DeviceStatus::Returned | DeviceStatus::InStock

@@ -94,7 +94,10 @@ fn failing_disk_blocks_handover() {
     run(&mut device, diagnosis(vec![unit("WD-1", Some(false))]));
     run(&mut device, erasure("WD-1", None));
     run(&mut device, stock());
-    assert_eq!(device.readiness_gaps(), vec![ReadinessGap::UnitFailing("WD-1".into())]);
+    assert_eq!(
+        device.readiness_gaps(),
+        vec![ReadinessGap::UnitFailing("WD-1".into())]
+    );
     assert!(device.decide(handover(), today()).is_err());
 }
 
@@ -128,6 +131,10 @@ fn new_diagnosis_clears_foreign_erasure() {
     run(&mut device, erasure("OTHER", Some("cd")));
     run(&mut device, diagnosis(vec![unit("WD-1", Some(true))]));
     run(&mut device, stock());
-    assert!(device.readiness_gaps().is_empty(), "{:?}", device.readiness_gaps());
+    assert!(
+        device.readiness_gaps().is_empty(),
+        "{:?}",
+        device.readiness_gaps()
+    );
     assert!(device.decide(handover(), today()).is_ok());
 }
