@@ -44,6 +44,10 @@ pub enum DeviceCommand {
         reason: WriteOffReason,
         notes: String,
     },
+    /// Hands the device to another organisation, identified by its id.
+    Transfer {
+        to: String,
+    },
 }
 
 /// Names of the steps, as typed on the command line and shown in errors.
@@ -64,6 +68,7 @@ pub enum Step {
     Recycle,
     Dismantle,
     WriteOff,
+    Transfer,
 }
 
 impl Step {
@@ -83,6 +88,7 @@ impl Step {
         Step::Recycle,
         Step::Dismantle,
         Step::WriteOff,
+        Step::Transfer,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -102,6 +108,7 @@ impl Step {
             Step::Recycle => "recycle",
             Step::Dismantle => "dismantle",
             Step::WriteOff => "write-off",
+            Step::Transfer => "transfer",
         }
     }
 
@@ -122,6 +129,7 @@ impl Step {
             Step::Recycle => "Recyclage (DEEE)",
             Step::Dismantle => "Démantèlement",
             Step::WriteOff => "Sortie d'inventaire",
+            Step::Transfer => "Transfert à une autre organisation",
         }
     }
 
@@ -149,6 +157,7 @@ impl DeviceCommand {
             DeviceCommand::Recycle(_) => Step::Recycle,
             DeviceCommand::Dismantle { .. } => Step::Dismantle,
             DeviceCommand::WriteOff { .. } => Step::WriteOff,
+            DeviceCommand::Transfer { .. } => Step::Transfer,
         }
     }
 }

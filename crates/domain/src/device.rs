@@ -103,14 +103,14 @@ impl DeviceStatus {
         use Step::*;
         match self {
             DeviceStatus::Received | DeviceStatus::Returned => {
-                &[Diagnose, Move, Recycle, Dismantle, WriteOff]
+                &[Diagnose, Move, Recycle, Dismantle, WriteOff, Transfer]
             }
             DeviceStatus::InWorkshop => &[
-                Diagnose, Erase, Repair, Install, Grade, Stock, Move, Recycle, Dismantle, WriteOff,
+                Diagnose, Erase, Repair, Install, Grade, Stock, Move, Recycle, Dismantle, WriteOff, Transfer,
             ],
             DeviceStatus::InStock => &[
                 Diagnose, Erase, Repair, Install, Grade, Move, Reserve, Handover, Recycle,
-                Dismantle, WriteOff,
+                Dismantle, WriteOff, Transfer,
             ],
             DeviceStatus::Reserved => &[Release, Handover, Move, WriteOff],
             DeviceStatus::HandedOver => &[Return, Convert, WriteOff],
@@ -210,6 +210,8 @@ pub struct Device {
     pub serial: Option<SerialNumber>,
     pub donor_kind: DonorKind,
     pub free_transfer: bool,
+    /// Organisation that holds the device now.
+    pub holder: String,
     pub status: DeviceStatus,
     pub placement: Placement,
     pub functional_test: Option<Outcome>,
@@ -226,8 +228,19 @@ pub struct Device {
 }
 
 impl Device {
-    /// Decides the events of taking in a new device with the given code.
+    /// Decides the events of taking in a new device with the given code, for
+    /// the organisation "local".
     pub fn receive(intake: Intake, code: DeviceCode) -> Result<Vec<DeviceEvent>, DomainError> {
+        Device::receive_for(intake, code, "local")
+    }
+
+    /// Decides the events of taking in a new device with the given code, held
+    /// by `holder` (an organisation id).
+    pub fn receive_for(
+        intake: Intake,
+        code: DeviceCode,
+        holder: &str,
+    ) -> Result<Vec<DeviceEvent>, DomainError> {
         let brand = bounded("brand", &intake.brand, 100)?;
         let model = bounded("model", &intake.model, 200)?;
         check_no_new_claim("model", &model)?;
@@ -255,6 +268,7 @@ impl Device {
                 site,
                 donor_kind: intake.donor_kind,
                 free_transfer: intake.free_transfer,
+                holder: holder.to_string(),
             }),
             DeviceEvent::LabelAssigned { code },
         ])
@@ -285,6 +299,7 @@ impl Device {
             serial: received.serial.clone(),
             donor_kind: received.donor_kind,
             free_transfer: received.free_transfer,
+            holder: received.holder.clone(),
             status: DeviceStatus::Received,
             placement: Placement {
                 site: received.site.clone(),
@@ -367,6 +382,7 @@ impl Device {
             DeviceEvent::Recycled(_) => self.status = DeviceStatus::Recycled,
             DeviceEvent::Dismantled { .. } => self.status = DeviceStatus::Dismantled,
             DeviceEvent::WrittenOff { .. } => self.status = DeviceStatus::WrittenOff,
+            DeviceEvent::Transferred { to, .. } => self.holder = to.clone(),
         }
     }
 
@@ -503,6 +519,20 @@ impl Device {
                 DeviceEvent::Dismantled { parts_harvested }
             }
             DeviceCommand::WriteOff { reason, notes } => DeviceEvent::WrittenOff { reason, notes },
+            DeviceCommand::Transfer { to } => {
+                let to = bounded("organisation", &to, 100)?;
+                if to.is_empty() || to == self.holder {
+                    return Err(invalid(
+                        "organisation",
+                        &to,
+                        "name another organisation than the one holding the device",
+                    ));
+                }
+                DeviceEvent::Transferred {
+                    from: self.holder.clone(),
+                    to,
+                }
+            }
         };
         Ok(vec![event])
     }

@@ -45,6 +45,11 @@ pub enum DeviceEvent {
         reason: WriteOffReason,
         notes: String,
     },
+    /// The device passed from one organisation to another.
+    Transferred {
+        from: String,
+        to: String,
+    },
 }
 
 /// Intake of one donated device.
@@ -63,6 +68,14 @@ pub struct Received {
     /// Given by a public body under the free-transfer rule, which caps any
     /// later solidarity sale price.
     pub free_transfer: bool,
+    /// Organisation that took the device in and holds it until a transfer.
+    #[serde(default = "default_holder")]
+    pub holder: String,
+}
+
+/// Holder of devices received before organisations were recorded.
+fn default_holder() -> String {
+    "local".to_string()
 }
 
 /// One storage unit found at diagnosis.
@@ -220,6 +233,7 @@ impl DeviceEvent {
             DeviceEvent::Recycled(_) => "recycled",
             DeviceEvent::Dismantled { .. } => "dismantled",
             DeviceEvent::WrittenOff { .. } => "written_off",
+            DeviceEvent::Transferred { .. } => "transferred",
         }
     }
 
@@ -295,6 +309,7 @@ impl DeviceEvent {
                     reason.label_fr().to_lowercase()
                 )
             }
+            DeviceEvent::Transferred { to, .. } => format!("Transféré à l'organisation {to}"),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! verified, result, operator, part (repeatable), minutes, cost (euros),
 //! os, os_version, licence, grade, autonomy, site, location, household,
 //! prescription, mode (loan, donation, sale), due (YYYY-MM-DD), price (euros),
-//! weight (grams), eco_organism, reason, notes.
+//! weight (grams), eco_organism, reason, notes, organisation (transfer).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -214,6 +214,11 @@ pub fn command_from_fields(
         }),
         Step::Dismantle => DeviceCommand::Dismantle {
             parts_harvested: r.all("part"),
+        },
+        Step::Transfer => DeviceCommand::Transfer {
+            to: r
+                .required("organisation", "the id of the organisation receiving the device")?
+                .to_string(),
         },
         Step::WriteOff => DeviceCommand::WriteOff {
             reason: r.parsed("reason", "lost, stolen, damaged or other")?,

@@ -10,6 +10,7 @@
 //! names the value or device involved; a step refused in the device's state
 //! also names that state, the step and the steps allowed instead.
 
+pub mod access;
 pub mod code;
 pub mod codec;
 pub mod command;

@@ -213,6 +213,9 @@ fn sample_command(step: Step) -> DeviceCommand {
             reason: WriteOffReason::Lost,
             notes: "not found at inventory".into(),
         },
+        Step::Transfer => DeviceCommand::Transfer {
+            to: "atelier-voisin".into(),
+        },
     }
 }
 

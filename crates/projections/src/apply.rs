@@ -132,13 +132,13 @@ async fn upsert_stock_row(
     sqlx::query(
         "INSERT INTO stock_devices (device_id, code, donation_id, category, brand, model, serial, \
          status, site, location, grade, functional_test, erasure, ready, received_at, updated_at, \
-         last_position) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         last_position, holder) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (device_id) DO UPDATE SET code = excluded.code, status = excluded.status, \
          site = excluded.site, location = excluded.location, grade = excluded.grade, \
          functional_test = excluded.functional_test, erasure = excluded.erasure, \
          ready = excluded.ready, updated_at = excluded.updated_at, \
-         last_position = excluded.last_position",
+         last_position = excluded.last_position, holder = excluded.holder",
     )
     .bind(device.id.to_string())
     .bind(
@@ -163,6 +163,7 @@ async fn upsert_stock_row(
     .bind(format_time(first))
     .bind(format_time(latest))
     .bind(latest.position)
+    .bind(&device.holder)
     .execute(&mut **transaction)
     .await?;
     Ok(())

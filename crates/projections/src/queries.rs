@@ -12,6 +12,8 @@ pub struct StockRow {
     pub device_id: String,
     pub code: String,
     pub donation_id: String,
+    /// Organisation holding the device.
+    pub holder: String,
     pub category: String,
     pub brand: String,
     pub model: String,
@@ -35,6 +37,8 @@ pub struct StockFilter {
     pub category: Option<String>,
     pub grade: Option<String>,
     pub donation_id: Option<String>,
+    /// Organisation holding the devices.
+    pub holder: Option<String>,
     /// Matches the start of a code, a serial or a model, ignoring case.
     pub search: Option<String>,
 }
@@ -64,7 +68,7 @@ pub struct DonationRow {
     pub by_status: Vec<(String, i64)>,
 }
 
-const STOCK_COLUMNS: &str = "device_id, code, donation_id, category, brand, model, serial, \
+const STOCK_COLUMNS: &str = "device_id, code, donation_id, holder, category, brand, model, serial, \
      status, site, location, grade, functional_test, erasure, ready, received_at, updated_at";
 
 /// SQL `WHERE` clause and its bound values for a filter.
@@ -77,6 +81,7 @@ fn where_clause(filter: &StockFilter) -> (String, Vec<String>) {
         ("category", &filter.category),
         ("grade", &filter.grade),
         ("donation_id", &filter.donation_id),
+        ("holder", &filter.holder),
     ];
     for (column, value) in exact {
         if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
@@ -222,6 +227,7 @@ fn stock_row(row: &AnyRow) -> Result<StockRow, ProjectionError> {
         device_id: row.try_get("device_id")?,
         code: row.try_get("code")?,
         donation_id: row.try_get("donation_id")?,
+        holder: row.try_get("holder")?,
         category: row.try_get("category")?,
         brand: row.try_get("brand")?,
         model: row.try_get("model")?,

@@ -22,6 +22,7 @@
 mod append;
 mod connect;
 mod error;
+pub mod accounts;
 pub mod evidence;
 pub mod evidence_import;
 mod hash;

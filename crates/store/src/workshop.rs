@@ -265,7 +265,11 @@ impl Workshop {
         let mut rng = rand::thread_rng();
         for device in devices {
             let code = DeviceCode::from_random(rng.gen());
-            let events = Device::receive(device.intake.clone(), code.clone())?;
+            let events = Device::receive_for(
+                device.intake.clone(),
+                code.clone(),
+                &context.metadata.organisation,
+            )?;
             let mut unique_keys = vec![UniqueKey::new(CODE_KEY, code.as_str())];
             if let Some(serial) = &device.intake.serial {
                 unique_keys.push(UniqueKey::new(SERIAL_KEY, serial.match_key()));

@@ -386,3 +386,73 @@ mod evidence_files {
 
     backend_tests!(evidence_round_trip_checked);
 }
+
+mod accounts {
+    use super::*;
+    use filiere_domain::access::{OrganisationKind, Role};
+
+    async fn sign_in_session_and_tokens(db: TestDatabase) {
+        let store = open(&db).await;
+        assert_eq!(store.user_count().await.unwrap(), 0);
+        let org = store
+            .create_organisation("Atelier du Centre", OrganisationKind::Workshop)
+            .await
+            .unwrap();
+        let duplicate = store
+            .create_organisation("Atelier du Centre", OrganisationKind::Workshop)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(duplicate.contains("already"), "{duplicate}");
+        let user = store
+            .create_user("Camille@Example.org", "Camille", Some("correct horse battery"))
+            .await
+            .unwrap();
+        assert_eq!(user.email, "camille@example.org");
+        let short = store.create_user("b@example.org", "B", Some("short")).await.unwrap_err();
+        assert!(short.to_string().contains("12 characters"), "{short}");
+        store.add_membership(&user.id, &org.id, Role::Technician).await.unwrap();
+
+        assert!(store.check_password("camille@example.org", "wrong password!").await.unwrap().is_none());
+        assert!(store.check_password("nobody@example.org", "correct horse battery").await.unwrap().is_none());
+        let signed_in = store
+            .check_password("CAMILLE@example.org", "correct horse battery")
+            .await
+            .unwrap()
+            .expect("right password signs in");
+        let membership = &store.memberships(&signed_in.id).await.unwrap()[0];
+        assert_eq!(membership.role, Role::Technician);
+
+        let (secret, session) = store.open_session(&user.id, membership).await.unwrap();
+        let read = store.session(&secret).await.unwrap().expect("session is open");
+        assert_eq!(read, session);
+        assert_eq!(read.principal.organisation_id, org.id);
+        store.close_session(&secret).await.unwrap();
+        assert!(store.session(&secret).await.unwrap().is_none());
+
+        let token = store.create_token("scanner", &org.id, Role::Technician, &user.id).await.unwrap();
+        let principal = store.token_principal(&token.secret).await.unwrap().unwrap();
+        assert_eq!(principal.actor, format!("token:{}", token.id));
+        store.revoke_token(&token.id).await.unwrap();
+        assert!(store.token_principal(&token.secret).await.unwrap().is_none());
+        db.cleanup().await;
+    }
+
+    async fn one_time_link_used_once(db: TestDatabase) {
+        let store = open(&db).await;
+        let secret = store.create_link("setup", None).await.unwrap();
+        assert!(store.use_link("reset", &secret).await.unwrap().is_none());
+        assert_eq!(store.use_link("setup", &secret).await.unwrap().as_deref(), Some(""));
+        assert!(store.use_link("setup", &secret).await.unwrap().is_none());
+
+        let since = chrono::Utc::now() - chrono::Duration::minutes(15);
+        let keys = vec!["account:a@example.org".to_string(), "address:127.0.0.1".to_string()];
+        store.record_failed_sign_in(&keys).await.unwrap();
+        store.record_failed_sign_in(&keys[..1]).await.unwrap();
+        assert_eq!(store.failed_sign_ins(&keys[0], since).await.unwrap(), 2);
+        assert_eq!(store.failed_sign_ins(&keys[1], since).await.unwrap(), 1);
+        db.cleanup().await;
+    }
+
+    backend_tests!(sign_in_session_and_tokens, one_time_link_used_once);
+}

@@ -1,0 +1,207 @@
+//! Who may do what: roles, organisations and the one authorization policy
+//! that every entry point (pages, API, command line) asks.
+//!
+//! Rules:
+//! - technicians and workshop coordinators act on devices their own
+//!   organisation holds; coordinators also receive donations and manage
+//!   their organisation's API tokens;
+//! - referrers (social workers) see and act on the prescriptions of their
+//!   own organisation only;
+//! - funder viewers see aggregate figures only, never a household, a person
+//!   or a single device;
+//! - administrators manage organisations, users, memberships and tokens, and
+//!   may read everything.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::UnknownValue;
+
+macro_rules! simple_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $snake:literal, $french:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant,)+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $snake,)+ }
+            }
+
+            pub fn label_fr(&self) -> &'static str {
+                match self { $($name::$variant => $french,)+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
+                $(if wanted == $snake { return Ok($name::$variant); })+
+                Err(UnknownValue {
+                    kind: $kind,
+                    value: s.to_string(),
+                    expected: [$($snake),+].join(", "),
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+simple_enum! {
+    /// What a person may do inside one organisation.
+    Role, "role" {
+        Technician => "technician", "Technicien·ne";
+        WorkshopCoordinator => "workshop_coordinator", "Coordination d'atelier";
+        Referrer => "referrer", "Prescripteur·rice (travail social)";
+        FunderViewer => "funder_viewer", "Financeur (consultation)";
+        Administrator => "administrator", "Administration";
+    }
+}
+
+simple_enum! {
+    /// Kind of organisation sharing one Filière.
+    OrganisationKind, "organisation kind" {
+        Workshop => "workshop", "Atelier de reconditionnement";
+        CollectionPoint => "collection_point", "Point de collecte";
+        SocialService => "social_service", "Service social";
+        Funder => "funder", "Financeur";
+        Donor => "donor", "Donateur";
+    }
+}
+
+/// The authenticated actor of a request or command: one user (or API token)
+/// acting for one organisation with one role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// `user:<id>` or `token:<id>`; recorded as the actor of every event.
+    pub actor: String,
+    pub organisation_id: String,
+    pub role: Role,
+}
+
+/// An action someone asks to perform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// See one device's identity, state and timeline.
+    ViewDevice { holder: &'a str },
+    /// Record a bench or logistics step on a device.
+    RecordStep { holder: &'a str },
+    /// See the stock list of an organisation.
+    ViewStock { organisation_id: &'a str },
+    /// Record a new donation batch for an organisation.
+    ReceiveDonation { organisation_id: &'a str },
+    /// Print labels or documents of devices an organisation holds.
+    PrintDocuments { organisation_id: &'a str },
+    /// Transfer a device to another organisation.
+    TransferDevice { holder: &'a str },
+    /// See or change prescriptions of an organisation.
+    ManagePrescriptions { organisation_id: &'a str },
+    /// See aggregate figures (no household, person or single device).
+    ViewAggregates,
+    ManageOrganisations,
+    ManageUsers,
+    /// Create or revoke API tokens of an organisation.
+    ManageTokens { organisation_id: &'a str },
+}
+
+/// Why an action was refused; the message is safe to show to the person.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub &'static str);
+
+/// Decides whether `principal` may perform `action`.
+pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denied> {
+    use Role::*;
+    let own = |organisation: &str| organisation == principal.organisation_id;
+    let allowed = match (principal.role, action) {
+        (Administrator, _) => true,
+        (
+            Technician | WorkshopCoordinator,
+            Action::ViewDevice { holder }
+            | Action::RecordStep { holder }
+            | Action::TransferDevice { holder },
+        ) => own(holder),
+        (
+            Technician | WorkshopCoordinator,
+            Action::ViewStock { organisation_id }
+            | Action::PrintDocuments { organisation_id }
+            | Action::ReceiveDonation { organisation_id },
+        ) => own(organisation_id),
+        (WorkshopCoordinator, Action::ManageTokens { organisation_id }) => own(organisation_id),
+        (WorkshopCoordinator, Action::ViewAggregates) => true,
+        (Referrer, Action::ManagePrescriptions { organisation_id }) => own(organisation_id),
+        (FunderViewer, Action::ViewAggregates) => true,
+        _ => false,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(Denied(match principal.role {
+        FunderViewer => "funders see aggregate figures only",
+        Referrer => "referrers see the prescriptions of their own organisation only",
+        _ => "this belongs to another organisation, or your role does not allow it",
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            actor: "user:1".into(),
+            organisation_id: "org-a".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn technician_limited_to_own_devices() {
+        let p = principal(Role::Technician);
+        assert!(authorize(&p, &Action::RecordStep { holder: "org-a" }).is_ok());
+        assert!(authorize(&p, &Action::RecordStep { holder: "org-b" }).is_err());
+        assert!(authorize(&p, &Action::ManageUsers).is_err());
+        assert!(authorize(&p, &Action::ManageTokens { organisation_id: "org-a" }).is_err());
+    }
+
+    #[test]
+    fn funder_sees_aggregates_only() {
+        let p = principal(Role::FunderViewer);
+        assert!(authorize(&p, &Action::ViewAggregates).is_ok());
+        assert!(authorize(&p, &Action::ViewDevice { holder: "org-a" }).is_err());
+        assert!(authorize(&p, &Action::ViewStock { organisation_id: "org-a" }).is_err());
+        assert!(authorize(&p, &Action::ManagePrescriptions { organisation_id: "org-a" }).is_err());
+    }
+
+    #[test]
+    fn referrer_own_prescriptions_only() {
+        let p = principal(Role::Referrer);
+        assert!(authorize(&p, &Action::ManagePrescriptions { organisation_id: "org-a" }).is_ok());
+        assert!(authorize(&p, &Action::ManagePrescriptions { organisation_id: "org-b" }).is_err());
+        assert!(authorize(&p, &Action::ViewDevice { holder: "org-a" }).is_err());
+    }
+
+    #[test]
+    fn administrator_allowed_everything() {
+        let p = principal(Role::Administrator);
+        assert!(authorize(&p, &Action::ManageOrganisations).is_ok());
+        assert!(authorize(&p, &Action::RecordStep { holder: "org-b" }).is_ok());
+    }
+
+    #[test]
+    fn role_parses_stable_names() {
+        assert_eq!("funder_viewer".parse::<Role>().unwrap(), Role::FunderViewer);
+        let error = "boss".parse::<Role>().unwrap_err().to_string();
+        assert!(error.contains("'boss'"), "{error}");
+    }
+}
