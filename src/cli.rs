@@ -49,8 +49,18 @@ pub enum Command {
     Labels(LabelsArgs),
     /// Import tool reports (lshw, smartctl, nwipe, Workbench) as evidence.
     Evidence(crate::commands::evidence::EvidenceArgs),
+    /// Manage organisations.
+    Org(crate::commands::accounts::OrgArgs),
+    /// Manage users and their roles.
+    User(crate::commands::accounts::UserArgs),
+    /// Manage API tokens for scripts and scanners.
+    Token(crate::commands::accounts::TokenArgs),
     /// Measure event-log throughput or projection rebuild time on a fresh database.
     Bench(crate::commands::bench::BenchArgs),
+    /// Write the erasure certificate (PDF) of a device or of a donation batch.
+    Certificate(crate::commands::documents::CertificateArgs),
+    /// Write a report for a donor: `report reuse` (PDF or CSV).
+    Report(crate::commands::documents::ReportArgs),
 }
 
 #[derive(Debug, Args)]

@@ -45,7 +45,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => commands::demo::run(&url, args).await,
         Command::Labels(args) => commands::labels::run(&url, args).await,
         Command::Evidence(args) => commands::evidence::run(&url, args).await,
+        Command::Org(args) => commands::accounts::org(&url, args).await,
+        Command::User(args) => commands::accounts::user(&url, args).await,
+        Command::Token(args) => commands::accounts::token(&url, args).await,
         Command::Bench(args) => commands::bench::run(&url, args).await,
+        Command::Certificate(args) => commands::documents::certificate(&url, args).await,
+        Command::Report(args) => commands::documents::report(&url, args).await,
     }
 }
 

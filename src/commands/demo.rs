@@ -99,6 +99,7 @@ pub async fn run(url: &str, args: DemoArgs) -> anyhow::Result<()> {
         anyhow::bail!("--devices must be at least 1");
     }
     let store = super::open(url).await?;
+    let workshop_id = demo_accounts(&store).await?;
     let workshop = Workshop::new(store.clone());
     let mut rng = StdRng::seed_from_u64(args.seed);
     let households: Vec<HouseholdId> = (0..12).map(|_| HouseholdId::generate()).collect();
@@ -111,11 +112,20 @@ pub async fn run(url: &str, args: DemoArgs) -> anyhow::Result<()> {
         let size = remaining.min(rng.gen_range(15..60));
         let days_ago = 300 - (batch_number * 23) % 290;
         let received_at = now - Duration::days(i64::from(days_ago));
-        let codes = receive_batch(&workshop, &mut rng, batch_number, size, received_at).await?;
+        let codes = receive_batch(
+            &workshop,
+            &workshop_id,
+            &mut rng,
+            batch_number,
+            size,
+            received_at,
+        )
+        .await?;
         for code in codes {
             let stage = pick_stage(&mut rng);
             recorded += advance(
                 &workshop,
+                &workshop_id,
                 &mut rng,
                 &code,
                 stage,
@@ -142,6 +152,7 @@ pub async fn run(url: &str, args: DemoArgs) -> anyhow::Result<()> {
 
 async fn receive_batch(
     workshop: &Workshop,
+    workshop_id: &str,
     rng: &mut StdRng,
     batch_number: u32,
     size: u32,
@@ -179,12 +190,55 @@ async fn receive_batch(
         site: site.to_string(),
         reference: format!("BL-{:05}", 1000 + batch_number),
     };
-    let mut context = CommandContext::new("demo", "atelier-demo");
+    let mut context = CommandContext::new("demo", workshop_id);
     context.now = received_at;
     let outcome = workshop
         .receive_donation(donation, devices, &context)
         .await?;
     Ok(outcome.devices.into_iter().map(|(_, code)| code).collect())
+}
+
+/// Organisations and one account per role of the demonstration, created once.
+/// Returns the id of the demonstration workshop.
+async fn demo_accounts(store: &filiere_store::EventStore) -> anyhow::Result<String> {
+    use filiere_domain::access::{OrganisationKind, Role};
+
+    let organisations = [
+        ("Atelier démo", OrganisationKind::Workshop),
+        ("CCAS démo", OrganisationKind::SocialService),
+        ("Département démo", OrganisationKind::Funder),
+    ];
+    let mut ids = Vec::new();
+    for (name, kind) in organisations {
+        let organisation = match store.organisation(name).await {
+            Ok(existing) => existing,
+            Err(_) => store.create_organisation(name, kind).await?,
+        };
+        ids.push(organisation.id);
+    }
+    let accounts = [
+        ("admin@demo.filiere.example", "Administration démo", 0, Role::Administrator),
+        ("coordination@demo.filiere.example", "Coordination démo", 0, Role::WorkshopCoordinator),
+        ("technicien@demo.filiere.example", "Technicien démo", 0, Role::Technician),
+        ("prescriptrice@demo.filiere.example", "Prescriptrice démo", 1, Role::Referrer),
+        ("financeur@demo.filiere.example", "Financeur démo", 2, Role::FunderViewer),
+    ];
+    let existing = store.users().await?;
+    let mut printed = false;
+    for (email, name, organisation, role) in accounts {
+        if existing.iter().any(|u| u.email == email) {
+            continue;
+        }
+        let password = filiere_store::accounts::new_secret()[..16].to_string();
+        let user = store.create_user(email, name, Some(&password)).await?;
+        store.add_membership(&user.id, &ids[organisation], role).await?;
+        if !printed {
+            println!("Demonstration accounts (shown once; change them before real use):");
+            printed = true;
+        }
+        println!("  {role:<22} {email:<38} {password}");
+    }
+    Ok(ids[0].clone())
 }
 
 fn pick_stage(rng: &mut StdRng) -> Stage {
@@ -199,8 +253,10 @@ fn pick_stage(rng: &mut StdRng) -> Stage {
 }
 
 /// Records the steps that take one device to `stage`; returns their count.
+#[allow(clippy::too_many_arguments)]
 async fn advance(
     workshop: &Workshop,
+    workshop_id: &str,
     rng: &mut StdRng,
     code: &DeviceCode,
     stage: Stage,
@@ -324,7 +380,7 @@ async fn advance(
             fields.entry(name.to_string()).or_default().push(value);
         }
         let command = command_from_fields(step, &fields, household)?;
-        let mut context = CommandContext::new("demo", "atelier-demo");
+        let mut context = CommandContext::new("demo", workshop_id);
         context.now = at;
         match workshop.record(code, command, &context).await {
             Ok(_) => count += 1,

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
+pub mod accounts;
 pub mod bench;
 pub mod demo;
 pub mod device;
+pub mod documents;
 pub mod evidence;
 pub mod import;
 pub mod labels;

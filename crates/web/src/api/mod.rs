@@ -1,0 +1,126 @@
+//! JSON API under `/api/v1`, described by the OpenAPI document at
+//! `/api/v1/openapi.json`.
+//!
+//! Errors have the body `{"error": {"code": "...", "message": "..."}}`: a
+//! stable snake_case code for programs and a French message for people.
+//! Statuses: 400 for invalid input, 404 for an unknown device or batch, 409
+//! for a conflict or a step not allowed in the device's status, 413 for a
+//! body over 1 MiB. A rule violation, such as a device not ready or a price
+//! above the cap, is 422, and anything else is 500 with a general message.
+
+mod devices;
+mod donations;
+mod openapi;
+mod stock;
+
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::server::AppState;
+
+pub use openapi::ApiDoc;
+
+/// Routes of the API.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/devices/{code}", get(devices::get_device))
+        .route(
+            "/api/v1/devices/{code}/steps/{step}",
+            post(devices::post_step),
+        )
+        .route("/api/v1/stock", get(stock::get_stock))
+        .route(
+            "/api/v1/donations",
+            get(donations::list_donations).post(donations::create_donation),
+        )
+        .route("/api/v1/donations/{id}", get(donations::get_donation))
+        .route(
+            "/api/v1/donations/{id}/labels.pdf",
+            get(donations::donation_labels),
+        )
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
+}
+
+/// Body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, such as `step_not_allowed` or `price_above_cap`.
+    pub code: String,
+    /// French message for the person at the bench.
+    pub message: String,
+}
+
+/// Number of devices with one value of a dimension.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Count {
+    /// Stable value, such as `in_stock`; empty when not recorded.
+    pub value: String,
+    /// French label of the value.
+    pub label: String,
+    pub count: i64,
+}
+
+/// A device of the stock view.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StockDevice {
+    pub device_id: String,
+    pub code: String,
+    pub donation_id: String,
+    pub category: String,
+    pub brand: String,
+    pub model: String,
+    pub serial: Option<String>,
+    pub status: String,
+    pub site: String,
+    pub location: String,
+    pub grade: Option<String>,
+    /// `passed`, `failed`, or absent before diagnosis.
+    pub functional_test: Option<String>,
+    /// `none` (nothing to erase), `pending`, `failed` or `passed`.
+    pub erasure: String,
+    /// Whether the device may go to a household now.
+    pub ready: bool,
+    pub received_at: String,
+    pub updated_at: String,
+}
+
+impl From<filiere_projections::StockRow> for StockDevice {
+    fn from(row: filiere_projections::StockRow) -> StockDevice {
+        StockDevice {
+            device_id: row.device_id,
+            code: row.code,
+            donation_id: row.donation_id,
+            category: row.category,
+            brand: row.brand,
+            model: row.model,
+            serial: row.serial,
+            status: row.status,
+            site: row.site,
+            location: row.location,
+            grade: row.grade,
+            functional_test: row.functional_test,
+            erasure: row.erasure,
+            ready: row.ready,
+            received_at: row.received_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Counts of `(value, count)` pairs with French labels from `describe`.
+pub(crate) fn counts(rows: Vec<(String, i64)>, describe: fn(&str) -> String) -> Vec<Count> {
+    rows.into_iter()
+        .map(|(value, count)| Count {
+            label: describe(&value),
+            value,
+            count,
+        })
+        .collect()
+}

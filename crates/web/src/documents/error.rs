@@ -1,0 +1,47 @@
+//! The single error type of the documents module.
+
+use filiere_domain::codec::CodecError;
+use filiere_projections::ProjectionError;
+use filiere_store::StoreError;
+use thiserror::Error;
+
+/// Errors raised while gathering or rendering a document.
+#[derive(Debug, Error)]
+pub enum DocumentError {
+    #[error("no device with code {0}; check the label or search the stock")]
+    DeviceNotFound(String),
+
+    #[error("invalid donation id '{0}': expected the UUID printed when the batch was imported")]
+    InvalidDonationId(String),
+
+    #[error("no donation batch with id {0}; the list of donation batches shows their ids")]
+    DonationNotFound(String),
+
+    #[error(
+        "donation batch {donation} has {expected} devices but the stock view lists {listed}; \
+         wait for the projections to catch up, or rebuild them"
+    )]
+    ProjectionBehind {
+        donation: String,
+        expected: u32,
+        listed: usize,
+    },
+
+    #[error("stream {stream} does not start with a reception event; the log is inconsistent")]
+    MalformedStream { stream: String },
+
+    #[error("event at position {position} cannot be read: {reason}")]
+    Event { position: i64, reason: String },
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+
+    #[error("cannot write the CSV file: {0}")]
+    Csv(#[from] csv::Error),
+}

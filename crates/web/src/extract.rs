@@ -1,0 +1,158 @@
+//! Request extractors whose rejections are [`AppError`]s, so that a bad body
+//! or query gets a French message and the route's format (page or JSON).
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use filiere_domain::fields::Fields;
+use serde::de::DeserializeOwned;
+
+use crate::errors::AppError;
+
+/// Name/value pairs of a URL-encoded form body, in order, repeated names
+/// kept.
+#[derive(Clone, Debug, Default)]
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl FormPairs {
+    /// Last non-empty value of `name`, trimmed.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .filter(|(key, value)| key == name && !value.trim().is_empty())
+            .map(|(_, value)| value.trim())
+            .next()
+    }
+
+    /// Every value of `name`, empty ones included, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    /// The pairs as step fields, leaving out the names in `skip`.
+    pub fn to_fields(&self, skip: &[&str]) -> Fields {
+        let mut fields = Fields::new();
+        for (name, value) in &self.0 {
+            if !skip.contains(&name.as_str()) {
+                fields.entry(name.clone()).or_default().push(value.clone());
+            }
+        }
+        fields
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormPairs {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(request, state).await?;
+        Ok(FormPairs(
+            form_urlencoded::parse(&bytes)
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+/// Reads the whole body; a body over the limit becomes a 413.
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, AppError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::payload_too_large()
+            } else {
+                AppError::bad_request(
+                    "unreadable_body",
+                    "Le corps de la requête n'a pas pu être lu. Renvoyez-la.",
+                )
+            }
+        })
+}
+
+/// A JSON body. Content type is not checked, so `curl -d` works as is.
+#[derive(Clone, Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(request, state).await?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut deserializer)
+            .map(JsonBody)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                let message = if inner.is_syntax() || inner.is_eof() {
+                    format!(
+                        "Le corps n'est pas du JSON valide (ligne {}, colonne {}).",
+                        inner.line(),
+                        inner.column()
+                    )
+                } else if path == "." {
+                    "Le corps JSON n'a pas la forme attendue : voir /api/v1/openapi.json."
+                        .to_string()
+                } else {
+                    format!(
+                        "Le champ JSON « {path} » est absent ou n'a pas le type attendu : voir \
+                         /api/v1/openapi.json."
+                    )
+                };
+                AppError::bad_request("invalid_json", message)
+            })
+    }
+}
+
+/// Query string parameters by name; the last value of a repeated name wins
+/// and empty values count as absent.
+#[derive(Clone, Debug, Default)]
+pub struct QueryMap(pub BTreeMap<String, String>);
+
+impl QueryMap {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Parses `name` with `parse`, or returns `default` when it is absent.
+    /// `what` describes the expected value in French for the error.
+    pub fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: T,
+        what: &str,
+    ) -> Result<T, AppError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw.trim().replace(',', ".").parse().map_err(|_| {
+                AppError::bad_request(
+                    "invalid_parameter",
+                    format!("Paramètre « {name} » invalide : « {raw} » ; {what} est attendu."),
+                )
+            }),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(QueryMap(
+            form_urlencoded::parse(query.as_bytes())
+                .filter(|(_, value)| !value.trim().is_empty())
+                .map(|(name, value)| (name.into_owned(), value.trim().to_string()))
+                .collect(),
+        ))
+    }
+}

@@ -1,0 +1,118 @@
+//! French pages for the workshop, rendered on the server from the templates
+//! in `crates/web/templates/`. Each module owns the routes of one feature.
+
+mod bulk;
+mod device;
+mod donations;
+mod scan;
+mod stock;
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use filiere_domain::types::{Category, Grade};
+use filiere_domain::DeviceStatus;
+use filiere_projections::StockRow;
+
+use crate::errors::AppError;
+use crate::server::AppState;
+
+pub(crate) use device::{parse_code, parse_step};
+
+/// Routes of every page.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/style.css", get(stylesheet))
+        .merge(scan::routes())
+        .merge(device::routes())
+        .merge(bulk::routes())
+        .merge(donations::routes())
+        .merge(stock::routes())
+}
+
+const STYLESHEET: &str = include_str!("../../static/style.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Renders `template` as an HTML page with `status`.
+pub(crate) fn render(status: StatusCode, template: &impl Template) -> Result<Response, AppError> {
+    let html = template.render()?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// One device of a list, with French labels.
+#[derive(Clone, Debug)]
+pub(crate) struct RowView {
+    pub code: String,
+    pub category: String,
+    pub brand: String,
+    pub model: String,
+    pub serial: String,
+    pub status: String,
+    pub site: String,
+    pub location: String,
+    pub grade: String,
+}
+
+impl From<StockRow> for RowView {
+    fn from(row: StockRow) -> RowView {
+        RowView {
+            category: category_label(&row.category),
+            status: status_label(&row.status),
+            grade: row.grade.as_deref().map(grade_label).unwrap_or_default(),
+            serial: row.serial.unwrap_or_default(),
+            code: row.code,
+            brand: row.brand,
+            model: row.model,
+            site: row.site,
+            location: row.location,
+        }
+    }
+}
+
+/// French label of a stored status name; the name itself when unknown.
+pub(crate) fn status_label(status: &str) -> String {
+    DeviceStatus::parse(status).map_or_else(|| status.to_string(), |s| s.label_fr().to_string())
+}
+
+pub(crate) fn category_label(category: &str) -> String {
+    category
+        .parse::<Category>()
+        .map_or_else(|_| category.to_string(), |c| c.label_fr().to_string())
+}
+
+pub(crate) fn grade_label(grade: &str) -> String {
+    grade
+        .parse::<Grade>()
+        .map_or_else(|_| grade.to_string(), |g| g.label_fr().to_string())
+}
+
+/// Formats a stored RFC 3339 time as a French date and time.
+///
+/// NOTE: times are shown in UTC, because the server has no time zone setting for
+/// the workshop yet.
+pub(crate) fn french_time(stored: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(stored) {
+        Ok(time) => time.format("%d/%m/%Y %H:%M UTC").to_string(),
+        Err(_) => stored.to_string(),
+    }
+}
+
+/// Formats a stored `YYYY-MM-DD` date as `DD/MM/YYYY`.
+pub(crate) fn french_date(stored: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(stored, "%Y-%m-%d") {
+        Ok(date) => date.format("%d/%m/%Y").to_string(),
+        Err(_) => stored.to_string(),
+    }
+}
