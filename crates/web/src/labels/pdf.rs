@@ -65,6 +65,11 @@ impl PrintOptions {
 /// Builds a PDF of `labels` on `template`: every label of a sheet on one
 /// page, as many pages as needed, or one page per label on a roll. Each page
 /// has exactly the size of the stock.
+///
+/// Rejects an empty list, a start position outside the page, an offset
+/// beyond [`MAX_OFFSET_MM`], an invalid code, a URL that does not end with
+/// its code, and a QR symbol whose modules would be smaller than
+/// [`MIN_MODULE_MM`](super::MIN_MODULE_MM) on this template.
 pub fn labels_pdf(
     template: &Template,
     labels: &[LabelData],
@@ -119,8 +124,8 @@ pub(crate) fn write_pdf(
         ..PdfSaveOptions::default()
     };
     let mut warnings = Vec::new();
-    // `PdfDocument::save` with `optimize` set is `to_lopdf_document` plus
-    // `compress`. Taking the lopdf document first lets the catalogue change
+    // In printpdf 0.12, `PdfDocument::save` with `optimize` set is
+    // `to_lopdf_document` plus `compress`. Taking the lopdf document first lets the catalogue change
     // without parsing the saved bytes again.
     let mut pdf = document.to_lopdf_document(&options, &mut warnings);
     for warning in &warnings {
