@@ -61,6 +61,16 @@ pub enum Command {
     Certificate(crate::commands::documents::CertificateArgs),
     /// Write a report for a donor: `report reuse` (PDF or CSV).
     Report(crate::commands::documents::ReportArgs),
+    /// Record a household's identity outside the event log, erase it or export it.
+    Household(crate::commands::households::HouseholdArgs),
+    /// Issue a prescription of equipment and training, and follow it through the workshop.
+    Prescription(crate::commands::prescriptions::PrescriptionArgs),
+    /// Add or list the eligibility schemes prescriptions are issued under.
+    Scheme(crate::commands::households::SchemeArgs),
+    /// Erase identities of households whose prescriptions closed long ago.
+    Retention(crate::commands::households::RetentionArgs),
+    /// Funders' audit: territory target, dashboard report and traceability export.
+    Audit(crate::commands::audit::AuditArgs),
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => commands::bench::run(&url, args).await,
         Command::Certificate(args) => commands::documents::certificate(&url, args).await,
         Command::Report(args) => commands::documents::report(&url, args).await,
+        Command::Household(args) => commands::households::household(&url, args).await,
+        Command::Prescription(args) => commands::prescriptions::run(&url, args).await,
+        Command::Scheme(args) => commands::households::scheme(&url, args).await,
+        Command::Retention(args) => commands::households::retention(&url, args).await,
+        Command::Audit(args) => commands::audit::run(&url, args).await,
     }
 }
 

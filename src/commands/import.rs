@@ -155,7 +155,7 @@ fn report_problems(args: &ImportDonationsArgs, problems: &[ImportProblem]) -> an
 
 /// Prints `verb N/TOTAL` on standard error every 500 devices and at the end.
 fn show_progress(verb: &str, done: usize, total: usize) {
-    if done % 500 == 0 || done == total {
+    if done.is_multiple_of(500) || done == total {
         eprint!("\r{verb} {done}/{total}");
         if done == total {
             eprintln!();

@@ -1,14 +1,18 @@
 //! One module per subcommand.
 
 pub mod accounts;
+pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod device;
 pub mod documents;
 pub mod evidence;
+pub mod households;
 pub mod import;
 pub mod labels;
 pub mod maintenance;
+pub mod prescription_view;
+pub mod prescriptions;
 pub mod serve;
 pub mod stock;
 

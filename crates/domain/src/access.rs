@@ -4,7 +4,8 @@
 //! Rules:
 //! - technicians and workshop coordinators act on devices their own
 //!   organisation holds; coordinators also receive donations and manage
-//!   their organisation's API tokens;
+//!   their organisation's API tokens, which they may give workshop roles
+//!   only;
 //! - referrers (social workers) see and act on the prescriptions of their
 //!   own organisation only;
 //! - funder viewers see aggregate figures only, never a household, a person
@@ -108,10 +109,16 @@ pub enum Action<'a> {
     ManagePrescriptions { organisation_id: &'a str },
     /// See aggregate figures (no household, person or single device).
     ViewAggregates,
+    /// See the devices, stock and batches of every organisation at once.
+    ViewEveryOrganisation,
     ManageOrganisations,
     ManageUsers,
     /// Create or revoke API tokens of an organisation.
     ManageTokens { organisation_id: &'a str },
+    /// Give `role` in an organisation to a new API token. A coordinator may
+    /// give only the workshop roles of their own organisation, so that a
+    /// token never has more rights than the person who creates it.
+    GrantRole { organisation_id: &'a str, role: Role },
 }
 
 /// Why an action was refused; the message is safe to show to the person.
@@ -138,6 +145,9 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
             | Action::ReceiveDonation { organisation_id },
         ) => own(organisation_id),
         (WorkshopCoordinator, Action::ManageTokens { organisation_id }) => own(organisation_id),
+        (WorkshopCoordinator, Action::GrantRole { organisation_id, role }) => {
+            own(organisation_id) && matches!(role, Technician | WorkshopCoordinator)
+        }
         (WorkshopCoordinator, Action::ViewAggregates) => true,
         (Referrer, Action::ManagePrescriptions { organisation_id }) => own(organisation_id),
         (FunderViewer, Action::ViewAggregates) => true,
@@ -192,10 +202,39 @@ mod tests {
     }
 
     #[test]
+    fn coordinator_grants_workshop_roles_only() {
+        let p = principal(Role::WorkshopCoordinator);
+        let grant = |organisation_id, role| Action::GrantRole { organisation_id, role };
+        assert!(authorize(&p, &grant("org-a", Role::Technician)).is_ok());
+        assert!(authorize(&p, &grant("org-a", Role::WorkshopCoordinator)).is_ok());
+        assert!(authorize(&p, &grant("org-a", Role::Administrator)).is_err());
+        assert!(authorize(&p, &grant("org-a", Role::Referrer)).is_err());
+        assert!(authorize(&p, &grant("org-b", Role::Technician)).is_err());
+        assert!(authorize(&p, &Action::ManageTokens { organisation_id: "org-b" }).is_err());
+        assert!(authorize(&p, &Action::ViewEveryOrganisation).is_err());
+    }
+
+    #[test]
+    fn technician_grants_nothing() {
+        let p = principal(Role::Technician);
+        let action = Action::GrantRole {
+            organisation_id: "org-a",
+            role: Role::Technician,
+        };
+        assert!(authorize(&p, &action).is_err());
+    }
+
+    #[test]
     fn administrator_allowed_everything() {
         let p = principal(Role::Administrator);
         assert!(authorize(&p, &Action::ManageOrganisations).is_ok());
+        assert!(authorize(&p, &Action::ViewEveryOrganisation).is_ok());
         assert!(authorize(&p, &Action::RecordStep { holder: "org-b" }).is_ok());
+        let grant = Action::GrantRole {
+            organisation_id: "org-b",
+            role: Role::Administrator,
+        };
+        assert!(authorize(&p, &grant).is_ok());
     }
 
     #[test]

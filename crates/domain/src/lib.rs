@@ -6,9 +6,11 @@
 //! own. Callers pass the current time and a random source in, so every rule
 //! can be tested as a plain function.
 //!
-//! Errors: [`DomainError`] is the only error type of this crate. Each message
-//! names the value or device involved; a step refused in the device's state
-//! also names that state, the step and the steps allowed instead.
+//! Errors: [`DomainError`] is the error of commands and values; a step
+//! refused in the device's state names that state, the step and the steps
+//! allowed instead. Reading the territories data file has its own
+//! [`territory::TerritoryError`], and value parsing returns
+//! [`types::UnknownValue`].
 
 pub mod access;
 pub mod code;
@@ -20,7 +22,9 @@ pub mod error;
 pub mod event;
 pub mod fields;
 pub mod ids;
+pub mod prescription;
 pub mod serial;
+pub mod territory;
 pub mod text;
 pub mod types;
 

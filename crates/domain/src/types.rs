@@ -77,6 +77,8 @@ macro_rules! named_enum {
     };
 }
 
+pub(crate) use named_enum;
+
 /// Lower-cases and drops spaces, hyphens, underscores and French accents so
 /// that "Téléphone", "telephone" and "TELEPHONE" compare equal.
 pub fn fold(s: &str) -> String {

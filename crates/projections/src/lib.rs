@@ -7,9 +7,14 @@
 //! several processes share one PostgreSQL database each batch of events is
 //! applied by exactly one of them, and none is skipped or applied twice.
 //!
-//! Errors: [`ProjectionError`] is the only error type of this crate.
+//! The [`audit`] module computes funders' figures by replaying the log up to
+//! a date or position, without a read model.
+//!
+//! Errors: [`ProjectionError`] for the read models and [`audit::AuditError`]
+//! for audit figures.
 
 mod apply;
+pub mod audit;
 mod projector;
 pub mod queries;
 

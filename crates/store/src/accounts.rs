@@ -261,6 +261,36 @@ impl EventStore {
         rows.iter().map(user_from_row).collect()
     }
 
+    /// Finds a user by id; `None` when no user has it.
+    pub async fn user(&self, id: &str) -> Result<Option<User>, AccountError> {
+        let row = sqlx::query("SELECT id, email, display_name, disabled FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Disables a user and ends their sessions: they can no longer sign in.
+    pub async fn disable_user(&self, id: &str) -> Result<(), AccountError> {
+        let updated = sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(AccountError::NotFound(format!("user {id}")));
+        }
+        self.close_user_sessions(id).await
+    }
+
+    /// Ends every session of a user, for example after a password reset.
+    pub async fn close_user_sessions(&self, user_id: &str) -> Result<(), AccountError> {
+        sqlx::query("UPDATE sessions SET revoked = 1 WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn user_count(&self) -> Result<i64, AccountError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(self.pool())
@@ -491,8 +521,21 @@ impl EventStore {
         Ok(())
     }
 
-    /// Creates a one-time link secret for `purpose` ("setup" or "reset").
+    /// Creates a one-time link secret for `purpose` ("setup" or "reset"),
+    /// valid for [`LINK_LIFETIME_HOURS`].
     pub async fn create_link(&self, purpose: &str, user_id: Option<&str>) -> Result<String, AccountError> {
+        self.create_link_for(purpose, user_id, Duration::hours(LINK_LIFETIME_HOURS))
+            .await
+    }
+
+    /// Creates a one-time link secret for `purpose` that expires after
+    /// `lifetime`.
+    pub async fn create_link_for(
+        &self,
+        purpose: &str,
+        user_id: Option<&str>,
+        lifetime: Duration,
+    ) -> Result<String, AccountError> {
         let secret = new_secret();
         sqlx::query(
             "INSERT INTO one_time_links (token_sha256, purpose, user_id, created_at, expires_at) \
@@ -502,10 +545,25 @@ impl EventStore {
         .bind(purpose)
         .bind(user_id)
         .bind(now())
-        .bind(later(LINK_LIFETIME_HOURS))
+        .bind(format_time(Utc::now() + lifetime))
         .execute(self.pool())
         .await?;
         Ok(secret)
+    }
+
+    /// Whether a one-time link for `purpose` is known, unused and not
+    /// expired; it stays unused.
+    pub async fn link_is_valid(&self, purpose: &str, secret: &str) -> Result<bool, AccountError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM one_time_links WHERE token_sha256 = $1 AND purpose = $2 \
+             AND used = 0 AND expires_at > $3",
+        )
+        .bind(sha256_hex(secret.as_bytes()))
+        .bind(purpose)
+        .bind(now())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(count > 0)
     }
 
     /// Marks a one-time link used and returns its user id (empty for the

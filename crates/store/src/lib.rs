@@ -26,8 +26,12 @@ pub mod accounts;
 pub mod evidence;
 pub mod evidence_import;
 mod hash;
+pub mod households;
 mod model;
+pub mod prescriptions;
+pub mod privacy;
 mod read;
+pub mod schemes;
 pub mod testing;
 pub mod workshop;
 
