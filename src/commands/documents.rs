@@ -43,7 +43,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportKind {
-    /// What became of each device of a donation batch, with the batch's reuse rate.
+    /// Reuse report of a donation batch: each device's outcome and the batch's reuse rate.
     Reuse(ReuseArgs),
 }
 

@@ -103,7 +103,11 @@ async fn check_evidence(
             },
             Ok(None) => EvidenceCheck::Missing,
             Err(StoreError::Corrupt { reason, .. }) => {
-                tracing::warn!(sha256 = %evidence.sha256, %reason, "evidence file altered; the certificate says so");
+                tracing::warn!(
+                    sha256 = %evidence.sha256,
+                    %reason,
+                    "evidence file no longer matches its SHA-256; the certificate marks it as altered"
+                );
                 EvidenceCheck::Altered
             }
             Err(other) => return Err(other.into()),

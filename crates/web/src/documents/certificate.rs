@@ -34,7 +34,7 @@ pub struct ErasureCertificate {
     pub donor_name: String,
     /// Site where the device is now.
     pub site: String,
-    /// Where the device is in its life now; `label_fr` gives the French
+    /// Current stage of the device's life. Its `label_fr` is the French
     /// destination (en stock, remis à un foyer, recyclé…).
     pub status: DeviceStatus,
     /// Erasures since intake or the last return, oldest first, failed ones
@@ -97,7 +97,7 @@ pub enum ErasureStatus {
     },
     /// The latest diagnosis found no storage unit.
     NoStorage,
-    /// Not diagnosed, and the category holds no user data.
+    /// Not diagnosed, in a category without user data (screens, printers).
     NotRequired,
     /// Not diagnosed since intake or the last return, so the storage units
     /// are unknown.

@@ -5,7 +5,7 @@
 use super::error::DocumentError;
 use super::reuse::ReuseReport;
 
-/// Byte order mark that tells Excel the file is UTF-8.
+/// Byte order mark by which Excel recognises a UTF-8 file.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 const HEADER: [&str; 10] = [

@@ -17,7 +17,7 @@ use filiere_store::RecordedEvent;
 use super::error::DocumentError;
 use super::source::LogSnapshot;
 
-/// What became of a device, as reported to its donor.
+/// Outcome of a device, as reported to its donor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReuseOutcome {
     /// With a household: loan, donation or solidarity sale.
@@ -97,7 +97,8 @@ pub struct ReuseItem {
     pub outcome: ReuseOutcome,
     /// Time of the event that gave the device its current outcome.
     pub outcome_at: DateTime<Utc>,
-    /// How the device reached its household; `None` unless handed over.
+    /// Handover mode (loan, donation or solidarity sale); `None` unless
+    /// handed over.
     pub handover_mode: Option<HandoverMode>,
 }
 

@@ -17,7 +17,8 @@ use super::error::DocumentError;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogSnapshot {
     pub position: i64,
-    /// SHA-256 of the hash chain at `position`, in lower-case hex.
+    /// Chained SHA-256 hash of the event at `position`, in lower-case hex;
+    /// all zeros for an empty log.
     pub hash: String,
 }
 
@@ -61,7 +62,7 @@ pub(super) async fn load_donation(
     }
 }
 
-/// Ids of the devices of a donation batch, in code order.
+/// Lists the ids of the devices of a donation batch, in code order.
 ///
 /// The stock projection lists them, so it must have applied the batch: a
 /// count that differs from the batch header is
@@ -96,7 +97,8 @@ pub(super) async fn donation_device_ids(
         .collect()
 }
 
-/// Every event of a device stream up to `log`, decoded, oldest first.
+/// Reads and decodes every event of a device stream up to `log`, oldest
+/// first.
 pub(super) async fn device_events(
     store: &EventStore,
     stream_id: &str,

@@ -109,6 +109,7 @@ fn device_section(layout: &mut Layout, certificate: &ErasureCertificate) {
     layout.gap(1.0);
     key_values(layout, &identity(certificate));
     layout.gap(1.5);
+
     layout.paragraph(&certificate.erasure_status.line_fr(), Face::Bold, 9.0, 0.0);
     for unit in &certificate.unmatched_units {
         let warning = format!(
@@ -118,6 +119,7 @@ fn device_section(layout: &mut Layout, certificate: &ErasureCertificate) {
         layout.paragraph(&warning, Face::Regular, 8.5, 0.0);
     }
     layout.gap(2.0);
+
     if certificate.lines.is_empty() {
         layout.paragraph(
             "Aucun effacement enregistré depuis l'entrée ou le dernier retour de l'appareil.",
@@ -125,8 +127,12 @@ fn device_section(layout: &mut Layout, certificate: &ErasureCertificate) {
             8.5,
             0.0,
         );
-        return;
+    } else {
+        erasure_table(layout, certificate);
     }
+}
+
+fn erasure_table(layout: &mut Layout, certificate: &ErasureCertificate) {
     let table = Table {
         columns: COLUMNS,
         size: 7.0,
@@ -180,7 +186,7 @@ fn cells(line: &ErasureLine) -> Vec<String> {
     ]
 }
 
-/// The line under an erasure's row: its site and its evidence.
+/// Builds the line under an erasure's row: its site and its evidence.
 fn note(line: &ErasureLine) -> String {
     let evidence = match &line.evidence {
         None => "saisie manuelle (aucun rapport d'outil importé)".to_string(),

@@ -1,7 +1,7 @@
-//! PDF rendering of the documents: A4 portrait, French, the built-in
-//! Helvetica fonts (so text must be Windows-1252), a header on every page
-//! that names the log position the document was computed from, numbered
-//! footers and a signature space at the end.
+//! PDF rendering of the documents: A4 portrait, in French, with the
+//! built-in Helvetica fonts, so text must be Windows-1252. Every page has a
+//! header naming the log position the document was computed from and a
+//! numbered footer. A signature space ends each document.
 
 mod certificate;
 mod fonts;
@@ -20,7 +20,7 @@ use page::{HeaderLine, Layout, CONTENT_WIDTH, MARGIN, PAGE_HEIGHT, PAGE_WIDTH};
 pub use certificate::certificate_pdf;
 pub use reuse::reuse_report_pdf;
 
-/// Who issues a document, and when.
+/// Issuer and issue date of a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssueInfo {
     /// Name of the workshop, printed in the header and by the signature.
