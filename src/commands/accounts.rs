@@ -53,14 +53,22 @@ pub enum UserAction {
         #[arg(long)]
         password_stdin: bool,
         /// Base URL of the server, used in the printed link.
-        #[arg(long, env = "FILIERE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "FILIERE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         public_url: String,
     },
     /// Print a one-time link that lets a user set a new password.
     ResetLink {
         #[arg(long)]
         email: String,
-        #[arg(long, env = "FILIERE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "FILIERE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         public_url: String,
     },
 }
@@ -95,11 +103,17 @@ pub async fn org(url: &str, args: OrgArgs) -> anyhow::Result<()> {
     match args.action {
         OrgAction::Add { name, kind } => {
             let organisation = store.create_organisation(&name, kind).await?;
-            println!("{}\t{}\t{}", organisation.id, organisation.kind, organisation.name);
+            println!(
+                "{}\t{}\t{}",
+                organisation.id, organisation.kind, organisation.name
+            );
         }
         OrgAction::List => {
             for organisation in store.organisations().await? {
-                println!("{}\t{}\t{}", organisation.id, organisation.kind, organisation.name);
+                println!(
+                    "{}\t{}\t{}",
+                    organisation.id, organisation.kind, organisation.name
+                );
             }
         }
     }
@@ -109,7 +123,14 @@ pub async fn org(url: &str, args: OrgArgs) -> anyhow::Result<()> {
 pub async fn user(url: &str, args: UserArgs) -> anyhow::Result<()> {
     let store = super::open(url).await?;
     match args.action {
-        UserAction::Add { email, name, organisation, role, password_stdin, public_url } => {
+        UserAction::Add {
+            email,
+            name,
+            organisation,
+            role,
+            password_stdin,
+            public_url,
+        } => {
             let organisation = store.organisation(&organisation).await?;
             let password = if password_stdin {
                 let mut line = String::new();
@@ -118,9 +139,16 @@ pub async fn user(url: &str, args: UserArgs) -> anyhow::Result<()> {
             } else {
                 None
             };
-            let user = store.create_user(&email, &name, password.as_deref()).await?;
-            store.add_membership(&user.id, &organisation.id, role).await?;
-            println!("user {} ({}) is {} at {}", user.email, user.id, role, organisation.name);
+            let user = store
+                .create_user(&email, &name, password.as_deref())
+                .await?;
+            store
+                .add_membership(&user.id, &organisation.id, role)
+                .await?;
+            println!(
+                "user {} ({}) is {} at {}",
+                user.email, user.id, role, organisation.name
+            );
             if password.is_none() {
                 let secret = store.create_link("reset", Some(&user.id)).await?;
                 println!(
@@ -138,7 +166,10 @@ pub async fn user(url: &str, args: UserArgs) -> anyhow::Result<()> {
                 .find(|u| u.email == wanted)
                 .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let secret = store.create_link("reset", Some(&user.id)).await?;
-            println!("{}/compte/mot-de-passe/{secret}", public_url.trim_end_matches('/'));
+            println!(
+                "{}/compte/mot-de-passe/{secret}",
+                public_url.trim_end_matches('/')
+            );
         }
     }
     Ok(())
@@ -147,11 +178,20 @@ pub async fn user(url: &str, args: UserArgs) -> anyhow::Result<()> {
 pub async fn token(url: &str, args: TokenArgs) -> anyhow::Result<()> {
     let store = super::open(url).await?;
     match args.action {
-        TokenAction::Create { name, organisation, role } => {
+        TokenAction::Create {
+            name,
+            organisation,
+            role,
+        } => {
             let organisation = store.organisation(&organisation).await?;
             let actor = super::cli_actor(None);
-            let token = store.create_token(&name, &organisation.id, role, &actor).await?;
-            println!("token {} ({role} at {}); keep this secret, it is shown once:", token.id, organisation.name);
+            let token = store
+                .create_token(&name, &organisation.id, role, &actor)
+                .await?;
+            println!(
+                "token {} ({role} at {}); keep this secret, it is shown once:",
+                token.id, organisation.name
+            );
             println!("{}", token.secret);
         }
         TokenAction::Revoke { id } => {
@@ -161,7 +201,10 @@ pub async fn token(url: &str, args: TokenArgs) -> anyhow::Result<()> {
         TokenAction::List => {
             for token in store.tokens(None).await? {
                 let state = if token.revoked { "revoked" } else { "active" };
-                println!("{}\t{}\t{}\t{}\t{state}", token.id, token.organisation_id, token.role, token.name);
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    token.id, token.organisation_id, token.role, token.name
+                );
             }
         }
     }

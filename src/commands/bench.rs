@@ -71,6 +71,11 @@ pub struct RebuildBenchArgs {
     /// Devices in the generated log.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub devices: u32,
+
+    /// Skip ANALYZE between generating the log and the rebuild. The rebuild then runs without
+    /// planner statistics, as on a PostgreSQL server with autovacuum off.
+    #[arg(long)]
+    pub no_analyze: bool,
 }
 
 /// Devices per donation batch in the store benchmark: 1,001 events per append
@@ -139,7 +144,7 @@ pub async fn run(url: &str, args: BenchArgs) -> anyhow::Result<()> {
 async fn report(url: &str, args: BenchArgs) -> anyhow::Result<String> {
     match args.benchmark {
         BenchKind::Store(args) => bench_store(url, args.events).await,
-        BenchKind::Rebuild(args) => bench_rebuild(url, args.devices).await,
+        BenchKind::Rebuild(args) => bench_rebuild(url, args.devices, !args.no_analyze).await,
     }
 }
 
@@ -157,6 +162,18 @@ impl Measurement {
     }
 }
 
+/// Logs a finished case, so that a long run shows its progress on standard
+/// error.
+fn logged(measurement: Measurement) -> Measurement {
+    tracing::info!(
+        case = measurement.case,
+        events = measurement.events,
+        seconds = measurement.elapsed.as_secs_f64(),
+        "benchmark case finished"
+    );
+    measurement
+}
+
 async fn bench_store(url: &str, events: u32) -> anyhow::Result<String> {
     let store = open_fresh(url).await?;
     let facts = machine_facts(&store).await?;
@@ -166,18 +183,19 @@ async fn bench_store(url: &str, events: u32) -> anyhow::Result<String> {
     let mut results = Vec::new();
 
     let (append, appended) = append_single_events(&store, count, false).await?;
-    results.push(append);
+    results.push(logged(append));
     let (append_with_id, _) = append_single_events(&store, count, true).await?;
-    results.push(append_with_id);
-    results.push(record_steps(&workshop, &mut generator, events).await?);
+    results.push(logged(append_with_id));
+    let recorded = record_steps(&workshop, &mut generator, events).await?;
+    results.push(logged(recorded));
 
     create_raw_table(&store).await?;
     let rows = load_rows(&store, appended).await?;
-    results.push(insert_raw_single(&store, &rows).await?);
+    results.push(logged(insert_raw_single(&store, &rows).await?));
 
     let (donations, ranges) = receive_donations(&workshop, &mut generator, count).await?;
-    results.push(donations);
-    results.push(insert_raw_batches(&store, &ranges).await?);
+    results.push(logged(donations));
+    results.push(logged(insert_raw_batches(&store, &ranges).await?));
     drop_raw_table(&store).await?;
 
     let (head, _) = store.head().await?;
@@ -192,12 +210,17 @@ async fn bench_store(url: &str, events: u32) -> anyhow::Result<String> {
     Ok(report)
 }
 
-async fn bench_rebuild(url: &str, devices: u32) -> anyhow::Result<String> {
+/// Generates a log of `devices` devices, then times the rebuild of every
+/// projection. With `analyze`, ANALYZE runs in between (not timed) so that the
+/// planner has statistics, as autovacuum gives a PostgreSQL database that
+/// lives longer than the benchmark.
+async fn bench_rebuild(url: &str, devices: u32, analyze: bool) -> anyhow::Result<String> {
     let store = open_fresh(url).await?;
     let facts = machine_facts(&store).await?;
     let workshop = Workshop::new(store.clone());
     let mut generator = Generator::new();
 
+    tracing::info!(devices, "generating the benchmark log");
     let start = Instant::now();
     let mut transactions = 0;
     let donation_count = devices.div_ceil(REBUILD_DONATION_SIZE);
@@ -209,6 +232,20 @@ async fn bench_rebuild(url: &str, devices: u32) -> anyhow::Result<String> {
     let (log_events, _) = store.head().await?;
     let log_events = u64::try_from(log_events)?;
     let peak_after_generation = peak_rss();
+    tracing::info!(
+        events = log_events,
+        seconds = generation_time.as_secs_f64(),
+        analyze,
+        "benchmark log generated, rebuilding the projections"
+    );
+    if analyze {
+        sqlx::query("ANALYZE").execute(store.pool()).await?;
+    }
+    let statistics = if analyze {
+        "collected by ANALYZE after generation"
+    } else {
+        "none collected by the benchmark (--no-analyze)"
+    };
 
     let start = Instant::now();
     let replayed = Projector::new(store.clone())
@@ -255,6 +292,7 @@ async fn bench_rebuild(url: &str, devices: u32) -> anyhow::Result<String> {
         "| events applied, summed over the 3 projections | {replayed} |"
     )?;
     writeln!(report, "| devices in the rebuilt stock | {stock_rows} |")?;
+    writeln!(report, "| planner statistics | {statistics} |")?;
     writeln!(
         report,
         "| peak RSS after generation (VmHWM) | {peak_after_generation} |"
@@ -1106,6 +1144,10 @@ mod tests {
         assert_eq!(row(&report, CASE_GENERATE)[1], events.to_string());
         assert_eq!(row(&report, "devices in the rebuilt stock")[1], "50");
         assert_eq!(
+            row(&report, "planner statistics")[1],
+            "collected by ANALYZE after generation"
+        );
+        assert_eq!(
             row(&report, "events applied, summed over the 3 projections")[1],
             (3 * events).to_string()
         );
@@ -1116,9 +1158,13 @@ mod tests {
     async fn bench_rejects_non_empty_log() {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(&dir);
-        run_bench(&url, &["rebuild", "--devices", "1"])
+        let report = run_bench(&url, &["rebuild", "--devices", "1", "--no-analyze"])
             .await
             .unwrap();
+        assert_eq!(
+            row(&report, "planner statistics")[1],
+            "none collected by the benchmark (--no-analyze)"
+        );
 
         for args in [
             &["store", "--events", "1"][..],

@@ -99,6 +99,12 @@ pub async fn run(url: &str, args: DemoArgs) -> anyhow::Result<()> {
         anyhow::bail!("--devices must be at least 1");
     }
     let store = super::open(url).await?;
+    let (position, _) = store.head().await?;
+    if position > 0 {
+        anyhow::bail!(
+            "the database already holds {position} events; the demonstration only fills an empty database, so that no made-up device mixes with real ones. Use a new file: filiere --database-url sqlite://demo.db demo"
+        );
+    }
     let workshop_id = demo_accounts(&store).await?;
     let workshop = Workshop::new(store.clone());
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -217,11 +223,36 @@ async fn demo_accounts(store: &filiere_store::EventStore) -> anyhow::Result<Stri
         ids.push(organisation.id);
     }
     let accounts = [
-        ("admin@demo.filiere.example", "Administration démo", 0, Role::Administrator),
-        ("coordination@demo.filiere.example", "Coordination démo", 0, Role::WorkshopCoordinator),
-        ("technicien@demo.filiere.example", "Technicien démo", 0, Role::Technician),
-        ("prescriptrice@demo.filiere.example", "Prescriptrice démo", 1, Role::Referrer),
-        ("financeur@demo.filiere.example", "Financeur démo", 2, Role::FunderViewer),
+        (
+            "admin@demo.filiere.example",
+            "Administration démo",
+            0,
+            Role::Administrator,
+        ),
+        (
+            "coordination@demo.filiere.example",
+            "Coordination démo",
+            0,
+            Role::WorkshopCoordinator,
+        ),
+        (
+            "technicien@demo.filiere.example",
+            "Technicien démo",
+            0,
+            Role::Technician,
+        ),
+        (
+            "prescriptrice@demo.filiere.example",
+            "Prescriptrice démo",
+            1,
+            Role::Referrer,
+        ),
+        (
+            "financeur@demo.filiere.example",
+            "Financeur démo",
+            2,
+            Role::FunderViewer,
+        ),
     ];
     let existing = store.users().await?;
     let mut printed = false;
@@ -231,7 +262,9 @@ async fn demo_accounts(store: &filiere_store::EventStore) -> anyhow::Result<Stri
         }
         let password = filiere_store::accounts::new_secret()[..16].to_string();
         let user = store.create_user(email, name, Some(&password)).await?;
-        store.add_membership(&user.id, &ids[organisation], role).await?;
+        store
+            .add_membership(&user.id, &ids[organisation], role)
+            .await?;
         if !printed {
             println!("Demonstration accounts (shown once; change them before real use):");
             printed = true;

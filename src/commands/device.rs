@@ -58,7 +58,29 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
                 .join(", ")
         )
     })?;
-    let fields = parse_fields(&args.fields)?;
+    let mut fields = parse_fields(&args.fields)?;
+    if fields.contains_key("help_fields") {
+        let names = filiere_domain::fields::step_field_names(step);
+        println!(
+            "fields of step '{}': --{}",
+            step.as_str(),
+            names.join(", --").replace('_', "-")
+        );
+        return Ok(());
+    }
+    // Options written after CODE STEP arrive among the step fields; take
+    // the command's own options out so they are not ignored.
+    let command_id = match take_field(&mut fields, "command_id") {
+        Some(text) => Some(
+            text.parse::<uuid::Uuid>()
+                .map_err(|_| anyhow::anyhow!("invalid --command-id '{text}': expected a UUID"))?,
+        ),
+        None => args.command_id,
+    };
+    let actor = take_field(&mut fields, "actor").or(args.actor.clone());
+    if fields.contains_key("database_url") {
+        anyhow::bail!("put --database-url before the device code: filiere --database-url URL device record CODE STEP ...");
+    }
     let store = super::open(url).await?;
     let workshop = Workshop::new(store.clone());
     let device = workshop.find_device(&code).await?.ok_or_else(|| {
@@ -68,11 +90,9 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
     })?;
     let household = device.household_id.unwrap_or_else(HouseholdId::generate);
     let command = command_from_fields(step, &fields, household)?;
-    let mut context = CommandContext::new(
-        &super::cli_actor(args.actor.as_deref()),
-        super::CLI_ORGANISATION,
-    );
-    context.command_id = args.command_id;
+    let mut context =
+        CommandContext::new(&super::cli_actor(actor.as_deref()), super::CLI_ORGANISATION);
+    context.command_id = command_id;
 
     let (device, append) = match workshop.record(&code, command, &context).await {
         Ok(outcome) => outcome,
@@ -85,7 +105,7 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
     if append.duplicate {
         println!(
             "Step already recorded by command {}; nothing new recorded",
-            args.command_id.unwrap_or_default()
+            command_id.unwrap_or_default()
         );
     }
     println!(
@@ -101,6 +121,13 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
         println!("household id: {household}");
     }
     Ok(())
+}
+
+/// Removes a field and returns its last value.
+fn take_field(fields: &mut Fields, name: &str) -> Option<String> {
+    fields
+        .remove(name)
+        .and_then(|values| values.into_iter().last())
 }
 
 async fn show(url: &str, typed: &str, json: bool) -> anyhow::Result<()> {

@@ -74,6 +74,11 @@ async fn collect_labels(url: &str, args: &LabelsArgs) -> anyhow::Result<Vec<Labe
         }
     }
     let base = args.public_url.trim_end_matches('/');
+    if base.contains("://127.") || base.contains("://localhost") || base.contains("://[::1]") {
+        eprintln!(
+            "warning: the QR codes point to {base}, which a phone cannot reach; give the server's public address with --public-url (or FILIERE_PUBLIC_URL)"
+        );
+    }
     Ok(rows
         .into_iter()
         .map(|row| LabelData {

@@ -94,19 +94,33 @@ pub struct Principal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action<'a> {
     /// See one device's identity, state and timeline.
-    ViewDevice { holder: &'a str },
+    ViewDevice {
+        holder: &'a str,
+    },
     /// Record a bench or logistics step on a device.
-    RecordStep { holder: &'a str },
+    RecordStep {
+        holder: &'a str,
+    },
     /// See the stock list of an organisation.
-    ViewStock { organisation_id: &'a str },
+    ViewStock {
+        organisation_id: &'a str,
+    },
     /// Record a new donation batch for an organisation.
-    ReceiveDonation { organisation_id: &'a str },
+    ReceiveDonation {
+        organisation_id: &'a str,
+    },
     /// Print labels or documents of devices an organisation holds.
-    PrintDocuments { organisation_id: &'a str },
+    PrintDocuments {
+        organisation_id: &'a str,
+    },
     /// Transfer a device to another organisation.
-    TransferDevice { holder: &'a str },
+    TransferDevice {
+        holder: &'a str,
+    },
     /// See or change prescriptions of an organisation.
-    ManagePrescriptions { organisation_id: &'a str },
+    ManagePrescriptions {
+        organisation_id: &'a str,
+    },
     /// See aggregate figures (no household, person or single device).
     ViewAggregates,
     /// See the devices, stock and batches of every organisation at once.
@@ -114,11 +128,16 @@ pub enum Action<'a> {
     ManageOrganisations,
     ManageUsers,
     /// Create or revoke API tokens of an organisation.
-    ManageTokens { organisation_id: &'a str },
+    ManageTokens {
+        organisation_id: &'a str,
+    },
     /// Give `role` in an organisation to a new API token. A coordinator may
     /// give only the workshop roles of their own organisation, so that a
     /// token never has more rights than the person who creates it.
-    GrantRole { organisation_id: &'a str, role: Role },
+    GrantRole {
+        organisation_id: &'a str,
+        role: Role,
+    },
 }
 
 /// Why an action was refused; the message is safe to show to the person.
@@ -145,9 +164,13 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
             | Action::ReceiveDonation { organisation_id },
         ) => own(organisation_id),
         (WorkshopCoordinator, Action::ManageTokens { organisation_id }) => own(organisation_id),
-        (WorkshopCoordinator, Action::GrantRole { organisation_id, role }) => {
-            own(organisation_id) && matches!(role, Technician | WorkshopCoordinator)
-        }
+        (
+            WorkshopCoordinator,
+            Action::GrantRole {
+                organisation_id,
+                role,
+            },
+        ) => own(organisation_id) && matches!(role, Technician | WorkshopCoordinator),
         (WorkshopCoordinator, Action::ViewAggregates) => true,
         (Referrer, Action::ManagePrescriptions { organisation_id }) => own(organisation_id),
         (FunderViewer, Action::ViewAggregates) => true,
@@ -181,7 +204,13 @@ mod tests {
         assert!(authorize(&p, &Action::RecordStep { holder: "org-a" }).is_ok());
         assert!(authorize(&p, &Action::RecordStep { holder: "org-b" }).is_err());
         assert!(authorize(&p, &Action::ManageUsers).is_err());
-        assert!(authorize(&p, &Action::ManageTokens { organisation_id: "org-a" }).is_err());
+        assert!(authorize(
+            &p,
+            &Action::ManageTokens {
+                organisation_id: "org-a"
+            }
+        )
+        .is_err());
     }
 
     #[test]
@@ -189,28 +218,61 @@ mod tests {
         let p = principal(Role::FunderViewer);
         assert!(authorize(&p, &Action::ViewAggregates).is_ok());
         assert!(authorize(&p, &Action::ViewDevice { holder: "org-a" }).is_err());
-        assert!(authorize(&p, &Action::ViewStock { organisation_id: "org-a" }).is_err());
-        assert!(authorize(&p, &Action::ManagePrescriptions { organisation_id: "org-a" }).is_err());
+        assert!(authorize(
+            &p,
+            &Action::ViewStock {
+                organisation_id: "org-a"
+            }
+        )
+        .is_err());
+        assert!(authorize(
+            &p,
+            &Action::ManagePrescriptions {
+                organisation_id: "org-a"
+            }
+        )
+        .is_err());
     }
 
     #[test]
     fn referrer_own_prescriptions_only() {
         let p = principal(Role::Referrer);
-        assert!(authorize(&p, &Action::ManagePrescriptions { organisation_id: "org-a" }).is_ok());
-        assert!(authorize(&p, &Action::ManagePrescriptions { organisation_id: "org-b" }).is_err());
+        assert!(authorize(
+            &p,
+            &Action::ManagePrescriptions {
+                organisation_id: "org-a"
+            }
+        )
+        .is_ok());
+        assert!(authorize(
+            &p,
+            &Action::ManagePrescriptions {
+                organisation_id: "org-b"
+            }
+        )
+        .is_err());
         assert!(authorize(&p, &Action::ViewDevice { holder: "org-a" }).is_err());
     }
 
     #[test]
     fn coordinator_grants_workshop_roles_only() {
         let p = principal(Role::WorkshopCoordinator);
-        let grant = |organisation_id, role| Action::GrantRole { organisation_id, role };
+        let grant = |organisation_id, role| Action::GrantRole {
+            organisation_id,
+            role,
+        };
         assert!(authorize(&p, &grant("org-a", Role::Technician)).is_ok());
         assert!(authorize(&p, &grant("org-a", Role::WorkshopCoordinator)).is_ok());
         assert!(authorize(&p, &grant("org-a", Role::Administrator)).is_err());
         assert!(authorize(&p, &grant("org-a", Role::Referrer)).is_err());
         assert!(authorize(&p, &grant("org-b", Role::Technician)).is_err());
-        assert!(authorize(&p, &Action::ManageTokens { organisation_id: "org-b" }).is_err());
+        assert!(authorize(
+            &p,
+            &Action::ManageTokens {
+                organisation_id: "org-b"
+            }
+        )
+        .is_err());
         assert!(authorize(&p, &Action::ViewEveryOrganisation).is_err());
     }
 

@@ -106,7 +106,8 @@ impl DeviceStatus {
                 &[Diagnose, Move, Recycle, Dismantle, WriteOff, Transfer]
             }
             DeviceStatus::InWorkshop => &[
-                Diagnose, Erase, Repair, Install, Grade, Stock, Move, Recycle, Dismantle, WriteOff, Transfer,
+                Diagnose, Erase, Repair, Install, Grade, Stock, Move, Recycle, Dismantle, WriteOff,
+                Transfer,
             ],
             DeviceStatus::InStock => &[
                 Diagnose, Erase, Repair, Install, Grade, Move, Reserve, Handover, Recycle,

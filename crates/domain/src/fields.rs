@@ -127,6 +127,46 @@ fn cents(euros: f64) -> i64 {
     (euros * 100.0).round() as i64
 }
 
+/// Field names each step reads. A name outside this list is rejected, so a
+/// mistyped field (`--methode purge`) never records a step with a default
+/// value in its place.
+pub fn step_field_names(step: Step) -> &'static [&'static str] {
+    match step {
+        Step::Diagnose => &[
+            "test",
+            "verdict",
+            "storage",
+            "cpu",
+            "memory_gb",
+            "battery_wear",
+            "notes",
+        ],
+        Step::Erase => &[
+            "unit",
+            "method",
+            "technique",
+            "tool",
+            "tool_version",
+            "verified",
+            "result",
+            "operator",
+        ],
+        Step::Repair => &["part", "minutes", "cost", "notes"],
+        Step::Install => &["os", "os_version", "licence"],
+        Step::Grade => &["grade", "autonomy", "notes"],
+        Step::Stock | Step::Move => &["site", "location"],
+        Step::Reserve => &["household", "prescription"],
+        Step::Release => &["reason"],
+        Step::Handover => &["mode", "due", "price", "household", "prescription"],
+        Step::Return => &["notes"],
+        Step::Convert => &[],
+        Step::Recycle => &["weight", "eco_organism"],
+        Step::Dismantle => &["part"],
+        Step::WriteOff => &["reason", "notes"],
+        Step::Transfer => &["organisation"],
+    }
+}
+
 /// Builds the command of `step` from `fields`. `household` is used when a
 /// reservation or handover names no household.
 pub fn command_from_fields(
@@ -134,6 +174,22 @@ pub fn command_from_fields(
     fields: &Fields,
     household: HouseholdId,
 ) -> Result<DeviceCommand, DomainError> {
+    let known = step_field_names(step);
+    if let Some(unknown) = fields.keys().find(|name| !known.contains(&name.as_str())) {
+        return Err(invalid(
+            "field",
+            unknown,
+            &format!(
+                "step '{}' has no such field; its fields are: {}",
+                step.as_str(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    }
     let r = Reader { step, fields };
     let notes = r.text("notes");
     let command = match step {
@@ -217,7 +273,10 @@ pub fn command_from_fields(
         },
         Step::Transfer => DeviceCommand::Transfer {
             to: r
-                .required("organisation", "the id of the organisation receiving the device")?
+                .required(
+                    "organisation",
+                    "the id of the organisation receiving the device",
+                )?
                 .to_string(),
         },
         Step::WriteOff => DeviceCommand::WriteOff {
@@ -291,6 +350,7 @@ fn handover_mode(r: &Reader<'_>) -> Result<HandoverMode, DomainError> {
         }),
         "donation" | "don" => Ok(HandoverMode::Donation),
         "sale" | "solidaritysale" | "vente" | "ventesolidaire" => {
+            r.required("price", "the solidarity price in euros")?;
             Ok(HandoverMode::SolidaritySale {
                 price_cents: cents(r.number("price", 0.0, 10_000.0)?),
             })
@@ -357,6 +417,36 @@ mod tests {
                 price_cents: 17_999
             }
         );
+    }
+
+    #[test]
+    fn unknown_field_rejected() {
+        let error = command_from_fields(
+            Step::Erase,
+            &fields(&[
+                ("unit", "S1"),
+                ("tool", "nwipe"),
+                ("operator", "A"),
+                ("methode", "purge"),
+            ]),
+            HouseholdId::generate(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("'methode'"), "{error}");
+        assert!(error.contains("method,"), "{error}");
+    }
+
+    #[test]
+    fn sale_without_price_rejected() {
+        let error = command_from_fields(
+            Step::Handover,
+            &fields(&[("mode", "sale")]),
+            HouseholdId::generate(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("price"), "{error}");
     }
 
     #[test]

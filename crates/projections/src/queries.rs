@@ -68,7 +68,8 @@ pub struct DonationRow {
     pub by_status: Vec<(String, i64)>,
 }
 
-const STOCK_COLUMNS: &str = "device_id, code, donation_id, holder, category, brand, model, serial, \
+const STOCK_COLUMNS: &str =
+    "device_id, code, donation_id, holder, category, brand, model, serial, \
      status, site, location, grade, functional_test, erasure, ready, received_at, updated_at";
 
 /// SQL `WHERE` clause and its bound values for a filter.

@@ -121,7 +121,11 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
 
 fn password_matches(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -134,11 +138,13 @@ fn later(hours: i64) -> String {
 }
 
 fn parse_role(text: &str) -> Result<Role, AccountError> {
-    text.parse().map_err(|e: filiere_domain::types::UnknownValue| AccountError::Invalid {
-        field: "role",
-        value: text.to_string(),
-        reason: e.to_string(),
-    })
+    text.parse().map_err(
+        |e: filiere_domain::types::UnknownValue| AccountError::Invalid {
+            field: "role",
+            value: text.to_string(),
+            reason: e.to_string(),
+        },
+    )
 }
 
 impl EventStore {
@@ -192,7 +198,9 @@ impl EventStore {
                 Ok(Organisation {
                     id: row.try_get("id")?,
                     name: row.try_get("name")?,
-                    kind: kind.parse().map_err(|_| AccountError::NotFound(format!("organisation kind {kind}")))?,
+                    kind: kind
+                        .parse()
+                        .map_err(|_| AccountError::NotFound(format!("organisation kind {kind}")))?,
                 })
             })
             .collect()
@@ -255,9 +263,10 @@ impl EventStore {
     }
 
     pub async fn users(&self) -> Result<Vec<User>, AccountError> {
-        let rows = sqlx::query("SELECT id, email, display_name, disabled FROM users ORDER BY email")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, email, display_name, disabled FROM users ORDER BY email")
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -337,7 +346,11 @@ impl EventStore {
 
     /// Checks an email and password; `None` when either is wrong or the user
     /// is disabled. Takes the same time whether or not the email exists.
-    pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<User>, AccountError> {
+    pub async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, AccountError> {
         let row = sqlx::query(
             "SELECT id, email, display_name, disabled, password_hash FROM users WHERE email = $1",
         )
@@ -488,7 +501,10 @@ impl EventStore {
         .transpose()
     }
 
-    pub async fn tokens(&self, organisation_id: Option<&str>) -> Result<Vec<ApiToken>, AccountError> {
+    pub async fn tokens(
+        &self,
+        organisation_id: Option<&str>,
+    ) -> Result<Vec<ApiToken>, AccountError> {
         let rows = sqlx::query(
             "SELECT id, name, organisation_id, role, created_at, revoked FROM api_tokens \
              WHERE $1 = '' OR organisation_id = $1 ORDER BY created_at",
@@ -523,7 +539,11 @@ impl EventStore {
 
     /// Creates a one-time link secret for `purpose` ("setup" or "reset"),
     /// valid for [`LINK_LIFETIME_HOURS`].
-    pub async fn create_link(&self, purpose: &str, user_id: Option<&str>) -> Result<String, AccountError> {
+    pub async fn create_link(
+        &self,
+        purpose: &str,
+        user_id: Option<&str>,
+    ) -> Result<String, AccountError> {
         self.create_link_for(purpose, user_id, Duration::hours(LINK_LIFETIME_HOURS))
             .await
     }
@@ -551,8 +571,8 @@ impl EventStore {
         Ok(secret)
     }
 
-    /// Whether a one-time link for `purpose` is known, unused and not
-    /// expired; it stays unused.
+    /// Returns whether a one-time link for `purpose` is known, unused and not
+    /// expired, and leaves it unused.
     pub async fn link_is_valid(&self, purpose: &str, secret: &str) -> Result<bool, AccountError> {
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM one_time_links WHERE token_sha256 = $1 AND purpose = $2 \
@@ -570,7 +590,11 @@ impl EventStore {
     /// setup link); `None` when unknown, expired, used or for another purpose.
     /// Two concurrent uses cannot both succeed: the update only matches an
     /// unused row.
-    pub async fn use_link(&self, purpose: &str, secret: &str) -> Result<Option<String>, AccountError> {
+    pub async fn use_link(
+        &self,
+        purpose: &str,
+        secret: &str,
+    ) -> Result<Option<String>, AccountError> {
         let row = sqlx::query(
             "UPDATE one_time_links SET used = 1 WHERE token_sha256 = $1 AND purpose = $2 \
              AND used = 0 AND expires_at > $3 RETURNING COALESCE(user_id, '')",
@@ -596,7 +620,11 @@ impl EventStore {
     }
 
     /// Failed sign-ins recorded for `key` since `since`.
-    pub async fn failed_sign_ins(&self, key: &str, since: DateTime<Utc>) -> Result<i64, AccountError> {
+    pub async fn failed_sign_ins(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, AccountError> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM failed_sign_ins WHERE key = $1 AND attempted_at > $2",
         )

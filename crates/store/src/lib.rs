@@ -19,10 +19,10 @@
 //!
 //! Errors: [`StoreError`] is the only error type of this crate.
 
+pub mod accounts;
 mod append;
 mod connect;
 mod error;
-pub mod accounts;
 pub mod evidence;
 pub mod evidence_import;
 mod hash;

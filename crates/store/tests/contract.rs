@@ -405,16 +405,34 @@ mod accounts {
             .to_string();
         assert!(duplicate.contains("already"), "{duplicate}");
         let user = store
-            .create_user("Camille@Example.org", "Camille", Some("correct horse battery"))
+            .create_user(
+                "Camille@Example.org",
+                "Camille",
+                Some("correct horse battery"),
+            )
             .await
             .unwrap();
         assert_eq!(user.email, "camille@example.org");
-        let short = store.create_user("b@example.org", "B", Some("short")).await.unwrap_err();
+        let short = store
+            .create_user("b@example.org", "B", Some("short"))
+            .await
+            .unwrap_err();
         assert!(short.to_string().contains("12 characters"), "{short}");
-        store.add_membership(&user.id, &org.id, Role::Technician).await.unwrap();
+        store
+            .add_membership(&user.id, &org.id, Role::Technician)
+            .await
+            .unwrap();
 
-        assert!(store.check_password("camille@example.org", "wrong password!").await.unwrap().is_none());
-        assert!(store.check_password("nobody@example.org", "correct horse battery").await.unwrap().is_none());
+        assert!(store
+            .check_password("camille@example.org", "wrong password!")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store
+            .check_password("nobody@example.org", "correct horse battery")
+            .await
+            .unwrap()
+            .is_none());
         let signed_in = store
             .check_password("CAMILLE@example.org", "correct horse battery")
             .await
@@ -424,17 +442,28 @@ mod accounts {
         assert_eq!(membership.role, Role::Technician);
 
         let (secret, session) = store.open_session(&user.id, membership).await.unwrap();
-        let read = store.session(&secret).await.unwrap().expect("session is open");
+        let read = store
+            .session(&secret)
+            .await
+            .unwrap()
+            .expect("session is open");
         assert_eq!(read, session);
         assert_eq!(read.principal.organisation_id, org.id);
         store.close_session(&secret).await.unwrap();
         assert!(store.session(&secret).await.unwrap().is_none());
 
-        let token = store.create_token("scanner", &org.id, Role::Technician, &user.id).await.unwrap();
+        let token = store
+            .create_token("scanner", &org.id, Role::Technician, &user.id)
+            .await
+            .unwrap();
         let principal = store.token_principal(&token.secret).await.unwrap().unwrap();
         assert_eq!(principal.actor, format!("token:{}", token.id));
         store.revoke_token(&token.id).await.unwrap();
-        assert!(store.token_principal(&token.secret).await.unwrap().is_none());
+        assert!(store
+            .token_principal(&token.secret)
+            .await
+            .unwrap()
+            .is_none());
         db.cleanup().await;
     }
 
@@ -442,11 +471,17 @@ mod accounts {
         let store = open(&db).await;
         let secret = store.create_link("setup", None).await.unwrap();
         assert!(store.use_link("reset", &secret).await.unwrap().is_none());
-        assert_eq!(store.use_link("setup", &secret).await.unwrap().as_deref(), Some(""));
+        assert_eq!(
+            store.use_link("setup", &secret).await.unwrap().as_deref(),
+            Some("")
+        );
         assert!(store.use_link("setup", &secret).await.unwrap().is_none());
 
         let since = chrono::Utc::now() - chrono::Duration::minutes(15);
-        let keys = vec!["account:a@example.org".to_string(), "address:127.0.0.1".to_string()];
+        let keys = vec![
+            "account:a@example.org".to_string(),
+            "address:127.0.0.1".to_string(),
+        ];
         store.record_failed_sign_in(&keys).await.unwrap();
         store.record_failed_sign_in(&keys[..1]).await.unwrap();
         assert_eq!(store.failed_sign_ins(&keys[0], since).await.unwrap(), 2);

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
+use filiere_domain::access::Principal;
 use filiere_domain::device::Intake;
 use filiere_domain::donation::NewDonation;
 use filiere_domain::serial::SerialNumber;
@@ -77,9 +78,11 @@ impl From<AppError> for InputProblems {
     }
 }
 
-/// Checks `input` and records the batch, then catches projections up.
+/// Checks `input` and records the batch for the caller's organisation,
+/// which holds its devices, then catches projections up.
 pub async fn receive(
     state: &AppState,
+    principal: &Principal,
     input: &DonationInput,
 ) -> Result<DonationOutcome, InputProblems> {
     let mut problems = Vec::new();
@@ -132,7 +135,7 @@ pub async fn receive(
 
     let outcome = state
         .workshop
-        .receive_donation(donation, devices, &web_context(None))
+        .receive_donation(donation, devices, &web_context(principal, None))
         .await
         .map_err(AppError::from)?;
     catch_up(state).await;

@@ -12,13 +12,16 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use filiere_domain::access::Denied;
 use filiere_domain::DomainError;
 use filiere_projections::ProjectionError;
 use filiere_store::workshop::WorkshopError;
 use filiere_store::StoreError;
 use serde_json::json;
 
+use crate::auth::Caller;
 use crate::messages::{message_fr, workshop_message_fr, CONFLICT_FR, INTERNAL_FR};
+use crate::pages::Layout;
 
 /// An error returned by a handler, with its French message and a stable code.
 #[derive(Clone, Debug)]
@@ -92,12 +95,62 @@ impl AppError {
         )
     }
 
+    /// No valid session or API token: pages redirect to the sign-in page
+    /// instead, so this reaches API clients only.
+    pub fn unauthenticated(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+
+    /// Builds the 403 of an action that the policy denies to the caller's
+    /// role. The policy's English reason goes to the log and the caller gets
+    /// a French message.
+    pub fn forbidden(denied: &Denied) -> AppError {
+        AppError {
+            detail: Some(denied.to_string()),
+            ..AppError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Votre rôle ne donne pas accès à cette page ou à cette action.",
+            )
+        }
+    }
+
+    /// Builds the 403 of a form posted without the session's CSRF token, or
+    /// with another one.
+    pub fn csrf_rejected() -> AppError {
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_token_invalid",
+            "Ce formulaire a expiré ou ne vient pas de Filière : rien n'a été enregistré. \
+             Rechargez la page puis renvoyez-le.",
+        )
+    }
+
+    /// Builds the 429 of too many failed sign-ins for an account or a client
+    /// address.
+    pub fn too_many_requests(minutes: i64) -> AppError {
+        AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "Trop de tentatives de connexion. Réessayez dans {minutes} minutes, ou demandez \
+                 un lien de réinitialisation du mot de passe à l'administration."
+            ),
+        )
+    }
+
     /// Names the device involved, for the log and the error page's link.
     pub fn for_device(mut self, code: &str) -> AppError {
         self.device_code = Some(code.to_string());
         if self.back.is_none() {
             self.back = Some(format!("/d/{code}"));
         }
+        self
+    }
+
+    /// Adds an English detail for the log; the client never sees it.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> AppError {
+        self.detail = Some(detail.into());
         self
     }
 
@@ -123,6 +176,7 @@ impl AppError {
                 device.code = device_code,
                 error.code = self.code,
                 status,
+                reason = self.detail.as_deref(),
                 "request rejected"
             );
         }
@@ -215,6 +269,7 @@ impl IntoResponse for AppError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    layout: Layout,
     title: &'a str,
     message: &'a str,
     back: Option<&'a str>,
@@ -230,13 +285,22 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     };
     if is_api {
         let body = json!({"error": {"code": error.code, "message": error.message}});
-        return (error.status, Json(body)).into_response();
+        let mut response = (error.status, Json(body)).into_response();
+        if error.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"filiere\""),
+            );
+        }
+        return response;
     }
-    error_page(&error)
+    let layout = Layout::for_optional(response.extensions().get::<Caller>());
+    error_page(&error, layout)
 }
 
-fn error_page(error: &AppError) -> Response {
+fn error_page(error: &AppError, layout: Layout) -> Response {
     let page = ErrorPage {
+        layout,
         title: page_title(error.status),
         message: &error.message,
         back: error.back.as_deref(),
@@ -262,6 +326,9 @@ fn page_title(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "Requête trop volumineuse",
         StatusCode::UNPROCESSABLE_ENTITY => "Règle non respectée",
         StatusCode::METHOD_NOT_ALLOWED => "Méthode non autorisée",
+        StatusCode::UNAUTHORIZED => "Connexion requise",
+        StatusCode::FORBIDDEN => "Accès refusé",
+        StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
         status if status.is_server_error() => "Erreur interne",
         _ => "Saisie invalide",
     }

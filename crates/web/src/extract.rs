@@ -28,6 +28,16 @@ impl FormPairs {
             .next()
     }
 
+    /// Last value of `name` exactly as sent, for passwords, whose spaces
+    /// count.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// Every value of `name`, empty ones included, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.0

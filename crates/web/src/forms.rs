@@ -184,7 +184,7 @@ pub fn step_form(step: Step, device: Option<&Device>) -> StepForm {
         )],
         Step::Transfer => vec![hinted(
             required(field("organisation", "Organisation destinataire", "text")),
-            "identifiant de l'organisation qui reçoit l'appareil",
+            "nom exact ou identifiant de l'organisation qui reçoit l'appareil",
         )],
         Step::WriteOff => vec![
             select("reason", "Motif", WriteOffReason::ALL, None, |r| {

@@ -1,5 +1,6 @@
 //! Web server of Filière: French pages for the workshop, a JSON API under
-//! `/api/v1` and QR labels.
+//! `/api/v1` and QR labels, behind sign-in and one authorization policy
+//! (see [`auth`]).
 //!
 //! Errors: handlers return [`errors::AppError`], rendered as a French page or
 //! as JSON depending on the route. Label building returns
@@ -7,6 +8,7 @@
 //! from binding and serving.
 
 mod api;
+pub mod auth;
 mod batches;
 pub mod documents;
 mod donation_input;
@@ -23,5 +25,5 @@ mod server;
 mod stock_view;
 
 pub use api::ApiDoc;
-pub use recording::{WEB_ACTOR, WEB_ORGANISATION};
+pub use auth::setup::announce_setup_link;
 pub use server::{router, serve, AppState, ServeConfig, BODY_LIMIT_BYTES};

@@ -32,15 +32,18 @@ fn print_options(query: &QueryMap) -> Result<(String, PrintOptions), AppError> {
     Ok((template, options))
 }
 
-/// Labels of every device of a batch, in intake order, as a PDF.
+/// Labels of the devices of a batch held by `holder` (every device for
+/// `None`), in intake order, as a PDF.
 pub async fn batch_labels(
     state: &AppState,
     donation_id: &str,
+    holder: Option<String>,
     query: &QueryMap,
 ) -> Result<Response, AppError> {
     let (template_name, options) = print_options(query)?;
     let filter = StockFilter {
         donation_id: Some(donation_id.to_string()),
+        holder,
         ..StockFilter::default()
     };
     let mut rows = queries::stock_list(state.store().pool(), &filter, MAX_BATCH_LABELS).await?;

@@ -1,7 +1,9 @@
 //! Recording a step on a device from a page, the bulk mode or the API: one
-//! path, so that every entry point checks versions and command ids the same
-//! way.
+//! path, so that every entry point checks the caller's right on the device,
+//! versions and command ids the same way. A device held by an organisation
+//! the caller may not act for is answered as not found.
 
+use filiere_domain::access::{Action, Principal};
 use filiere_domain::codec::encode_device_event;
 use filiere_domain::command::Step;
 use filiere_domain::fields::{command_from_fields, Fields};
@@ -12,20 +14,15 @@ use filiere_store::{
 };
 use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::errors::AppError;
 use crate::server::AppState;
 
-/// Actor recorded for every event written from the web.
-pub const WEB_ACTOR: &str = "web";
-/// Organisation recorded for every event written from the web.
-pub const WEB_ORGANISATION: &str = "local";
-
-/// Builds the context of a command sent from the web: who acts, and when.
-///
-/// TODO: every request acts as actor `web` for organisation `local` until
-/// accounts exist; this is the one place to read the signed-in user instead.
-pub fn web_context(command_id: Option<Uuid>) -> CommandContext {
-    let mut context = CommandContext::new(WEB_ACTOR, WEB_ORGANISATION);
+/// Builds the context of a command sent from the web: the caller's actor
+/// (`user:<id>` or `token:<id>`) and organisation, never values from the
+/// request body, and the time.
+pub fn web_context(principal: &Principal, command_id: Option<Uuid>) -> CommandContext {
+    let mut context = CommandContext::new(&principal.actor, &principal.organisation_id);
     context.command_id = command_id;
     context
 }
@@ -33,6 +30,7 @@ pub fn web_context(command_id: Option<Uuid>) -> CommandContext {
 /// A step to record on one device.
 #[derive(Clone, Debug)]
 pub struct StepRequest<'a> {
+    pub caller: &'a Caller,
     pub code: &'a DeviceCode,
     pub step: Step,
     pub fields: &'a Fields,
@@ -79,6 +77,17 @@ pub async fn record_step_only(
         .find_device(code)
         .await?
         .ok_or_else(|| AppError::device_not_found(code.as_str()))?;
+    let action = match request.step {
+        Step::Transfer => Action::TransferDevice {
+            holder: &device.holder,
+        },
+        _ => Action::RecordStep {
+            holder: &device.holder,
+        },
+    };
+    request
+        .caller
+        .require_or_hide(&action, AppError::device_not_found(code.as_str()))?;
     if let Some(command_id) = request.command_id {
         if let Some(append) = previous_result(state.store(), command_id).await? {
             return replay(state, device, append, code).await;
@@ -90,16 +99,48 @@ pub async fn record_step_only(
     {
         return Err(AppError::version_conflict().for_device(code.as_str()));
     }
+    let fields = match request.step {
+        Step::Transfer => transfer_fields(state, request.fields)
+            .await
+            .map_err(|error| error.for_device(code.as_str()))?,
+        _ => request.fields.clone(),
+    };
     let household = device.household_id.unwrap_or_else(HouseholdId::generate);
-    let command = command_from_fields(request.step, request.fields, household)
+    let command = command_from_fields(request.step, &fields, household)
         .map_err(|error| AppError::from(error).for_device(code.as_str()))?;
-    let context = web_context(request.command_id);
+    let context = web_context(&request.caller.principal, request.command_id);
     let events = device
         .decide(command, context.now.date_naive())
         .map_err(|error| AppError::from(error).for_device(code.as_str()))?;
     append_events(state.store(), device, events, &context)
         .await
         .map_err(|error| error.for_device(code.as_str()))
+}
+
+/// Replaces the `organisation` field of a transfer, an organisation id or
+/// exact name, by the id of a known organisation, so that a device is never
+/// transferred to an organisation that no one can act for.
+async fn transfer_fields(state: &AppState, fields: &Fields) -> Result<Fields, AppError> {
+    let typed = fields
+        .get("organisation")
+        .and_then(|values| values.last())
+        .map(|value| value.trim())
+        .unwrap_or_default();
+    if typed.is_empty() {
+        return Ok(fields.clone());
+    }
+    let organisation = state.store().organisation(typed).await.map_err(|_| {
+        AppError::bad_request(
+            "unknown_organisation",
+            format!(
+                "Organisation destinataire « {typed} » inconnue : donnez son nom exact ou son \
+                 identifiant."
+            ),
+        )
+    })?;
+    let mut fields = fields.clone();
+    fields.insert("organisation".to_string(), vec![organisation.id]);
+    Ok(fields)
 }
 
 /// Appends `events` at the version `device` was loaded with.

@@ -19,7 +19,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::labels::TemplateCatalog;
-use crate::{api, errors, pages};
+use crate::{api, auth, errors, pages};
 
 /// Settings of `filiere serve`.
 #[derive(Clone, Debug)]
@@ -69,6 +69,12 @@ impl AppState {
         self.workshop.store()
     }
 
+    /// Whether cookies get the Secure attribute: when the public URL is
+    /// https, so that a browser never sends the session over plain HTTP.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Asks the background projector to catch up now.
     pub fn wake_projector(&self) {
         self.wake_projector.send_replace(());
@@ -99,16 +105,21 @@ fn load_label_templates() -> TemplateCatalog {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Builds the router with its request-id and logging layers.
+/// Builds the router with its authentication, request-id and logging
+/// layers. Serve it with connection info (as [`serve`] does), so that the
+/// sign-in rate limit can count failures per client address.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(auth::sign_in::routes())
+        .merge(auth::setup::routes())
         .merge(pages::routes())
         .merge(api::routes())
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(state, auth::authenticate))
         .layer(middleware::from_fn(errors::render_errors))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -171,6 +182,9 @@ pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()
         wake_receiver,
         shutdown_receiver,
     ));
+    if let Err(error) = auth::setup::announce_setup_link(&store, &config.public_url).await {
+        tracing::error!(%error, "cannot create the first-run setup link");
+    }
     let mut state = AppState::new(store, &config.public_url);
     state.projector = projector;
     state.wake_projector = wake_sender;
@@ -178,7 +192,8 @@ pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()
     let address = listener.local_addr()?;
     tracing::info!(%address, public_url = %state.public_url, "server listening");
     println!("Filière écoute sur http://{address}");
-    axum::serve(listener, router(state))
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     shutdown_sender.send_replace(true);

@@ -1,17 +1,20 @@
-//! The workshop journey through the JSON API, on a real server, with its
-//! error statuses and codes and the OpenAPI document.
+//! The workshop journey through the JSON API, on a real server, with a
+//! technician's API token: error statuses and codes and the OpenAPI
+//! document.
 
 mod support;
 
 use filiere_store::testing::TestDatabase;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{azerty, oversized_body, unused_code, with_wrong_check, TestServer, PUBLIC_URL};
+use support::{
+    azerty, oversized_body, unused_code, with_wrong_check, Agent, TestServer, PUBLIC_URL,
+};
 
 /// Records a batch from a public body under the free-transfer rule: a
 /// laptop, a smartphone and a screen. Returns the batch id and the codes.
-async fn create_batch(server: &TestServer) -> (String, Vec<String>) {
-    let response = server
+async fn create_batch(api: &Agent) -> (String, Vec<String>) {
+    let response = api
         .post_json(
             "/api/v1/donations",
             &json!({
@@ -44,23 +47,23 @@ async fn create_batch(server: &TestServer) -> (String, Vec<String>) {
     (body["donation_id"].as_str().unwrap().to_string(), codes)
 }
 
-async fn step(server: &TestServer, code: &str, step: &str, body: Value) -> (StatusCode, Value) {
-    let response = server
+async fn step(api: &Agent, code: &str, step: &str, body: Value) -> (StatusCode, Value) {
+    let response = api
         .post_json(&format!("/api/v1/devices/{code}/steps/{step}"), &body)
         .await;
     let status = response.status();
     (status, response.json().await.unwrap())
 }
 
-async fn device(server: &TestServer, code: &str) -> Value {
-    let response = server.get(&format!("/api/v1/devices/{code}")).await;
+async fn device(api: &Agent, code: &str) -> Value {
+    let response = api.get(&format!("/api/v1/devices/{code}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
 
 /// Records a step that must succeed and returns the device state.
-async fn recorded(server: &TestServer, code: &str, name: &str, fields: Value) -> Value {
-    let (status, body) = step(server, code, name, json!({"fields": fields})).await;
+async fn recorded(api: &Agent, code: &str, name: &str, fields: Value) -> Value {
+    let (status, body) = step(api, code, name, json!({"fields": fields})).await;
     assert_eq!(status, StatusCode::OK, "{name} on {code}: {body}");
     assert_eq!(body["recorded"], true);
     body["device"].clone()
@@ -76,13 +79,14 @@ fn error_message(body: &Value) -> &str {
 
 async fn batch_to_handover(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    let (donation_id, codes) = create_batch(&server).await;
+    let api = server.workshop_api().await;
+    let (donation_id, codes) = create_batch(&api).await;
     let laptop = &codes[0];
 
-    let list: Value = server.get("/api/v1/donations").await.json().await.unwrap();
+    let list: Value = api.get("/api/v1/donations").await.json().await.unwrap();
     assert_eq!(list[0]["donation_id"], donation_id.as_str());
     assert_eq!(list[0]["device_count"], 3);
-    let detail: Value = server
+    let detail: Value = api
         .get(&format!("/api/v1/donations/{donation_id}"))
         .await
         .json()
@@ -90,13 +94,13 @@ async fn batch_to_handover(database: TestDatabase) {
         .unwrap();
     assert_eq!(detail["devices"].as_array().unwrap().len(), 3);
     assert_eq!(detail["donation"]["free_transfer"], true);
-    let labels = server
+    let labels = api
         .get(&format!("/api/v1/donations/{donation_id}/labels.pdf"))
         .await;
     assert_eq!(labels.status(), StatusCode::OK);
     assert!(labels.bytes().await.unwrap().starts_with(b"%PDF"));
 
-    let state = device(&server, &azerty(laptop)).await;
+    let state = device(&api, &azerty(laptop)).await;
     assert_eq!(state["code"], laptop.as_str());
     assert_eq!(state["status"], "received");
     assert_eq!(state["version"], 2);
@@ -117,19 +121,19 @@ async fn batch_to_handover(database: TestDatabase) {
         "expected_version": 2,
         "command_id": command_id,
     });
-    let (status, first) = step(&server, laptop, "diagnose", diagnose.clone()).await;
+    let (status, first) = step(&api, laptop, "diagnose", diagnose.clone()).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(first["recorded"], true);
     assert_eq!(first["device"]["version"], 3);
-    let (status, again) = step(&server, laptop, "diagnose", diagnose).await;
+    let (status, again) = step(&api, laptop, "diagnose", diagnose).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["recorded"], false);
     assert_eq!(again["position"], first["position"]);
-    assert_eq!(device(&server, laptop).await["version"], 3, "recorded once");
+    assert_eq!(device(&api, laptop).await["version"], 3, "recorded once");
 
     let erase = json!({"unit": "DISK-1", "tool": "nwipe", "operator": "Camille", "verified": true});
     let (status, stale) = step(
-        &server,
+        &api,
         laptop,
         "erase",
         json!({"fields": erase, "expected_version": 2}),
@@ -138,14 +142,10 @@ async fn batch_to_handover(database: TestDatabase) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error_code(&stale), "version_conflict");
     assert!(error_message(&stale).contains("modifié entre-temps"));
-    assert_eq!(
-        device(&server, laptop).await["version"],
-        3,
-        "nothing recorded"
-    );
+    assert_eq!(device(&api, laptop).await["version"], 3, "nothing recorded");
 
     let (status, refused) = step(
-        &server,
+        &api,
         laptop,
         "handover",
         json!({"fields": {"mode": "donation"}}),
@@ -155,14 +155,14 @@ async fn batch_to_handover(database: TestDatabase) {
     assert_eq!(error_code(&refused), "step_not_allowed");
     assert!(error_message(&refused).contains("En atelier"));
 
-    recorded(&server, laptop, "erase", erase).await;
-    recorded(&server, laptop, "install", json!({"os": "Debian"})).await;
-    recorded(&server, laptop, "grade", json!({"grade": "a"})).await;
-    let stocked = recorded(&server, laptop, "stock", json!({"site": "Chartres"})).await;
+    recorded(&api, laptop, "erase", erase).await;
+    recorded(&api, laptop, "install", json!({"os": "Debian"})).await;
+    recorded(&api, laptop, "grade", json!({"grade": "a"})).await;
+    let stocked = recorded(&api, laptop, "stock", json!({"site": "Chartres"})).await;
     assert_eq!(stocked["ready"], true);
 
     let (status, above) = step(
-        &server,
+        &api,
         laptop,
         "handover",
         json!({"fields": {"mode": "sale", "price": "250"}}),
@@ -172,7 +172,7 @@ async fn batch_to_handover(database: TestDatabase) {
     assert_eq!(error_code(&above), "price_above_cap");
     assert!(error_message(&above).contains("180,00 €"));
     let handed = recorded(
-        &server,
+        &api,
         laptop,
         "handover",
         json!({"mode": "sale", "price": 150}),
@@ -181,9 +181,9 @@ async fn batch_to_handover(database: TestDatabase) {
     assert_eq!(handed["status"], "handed_over");
     assert_eq!(handed["handover_mode"], "solidarity_sale");
     let timeline = handed["timeline"].as_array().unwrap();
-    assert_eq!(timeline.last().unwrap()["actor"], "web");
+    assert_eq!(timeline.last().unwrap()["actor"], api.actor.as_str());
 
-    let stock: Value = server
+    let stock: Value = api
         .get("/api/v1/stock?status=handed_over")
         .await
         .json()
@@ -191,7 +191,7 @@ async fn batch_to_handover(database: TestDatabase) {
         .unwrap();
     assert_eq!(stock["total"], 1);
     assert_eq!(stock["devices"][0]["code"], laptop.as_str());
-    let stock: Value = server
+    let stock: Value = api
         .get("/api/v1/stock?site=Chartres&category=smartphone")
         .await
         .json()
@@ -208,19 +208,20 @@ async fn batch_to_handover(database: TestDatabase) {
 
 async fn api_rule_and_input_errors(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    let (_, codes) = create_batch(&server).await;
+    let api = server.workshop_api().await;
+    let (_, codes) = create_batch(&api).await;
     let phone = &codes[1];
 
     recorded(
-        &server,
+        &api,
         phone,
         "diagnose",
         json!({"test": "passed", "storage": "FLASH-1:flash"}),
     )
     .await;
-    recorded(&server, phone, "stock", json!({"site": "Chartres"})).await;
+    recorded(&api, phone, "stock", json!({"site": "Chartres"})).await;
     let (status, body) = step(
-        &server,
+        &api,
         phone,
         "handover",
         json!({"fields": {"mode": "donation"}}),
@@ -230,17 +231,11 @@ async fn api_rule_and_input_errors(database: TestDatabase) {
     assert_eq!(error_code(&body), "not_ready");
     assert!(error_message(&body).contains("le support FLASH-1 n'a pas été effacé"));
 
-    let (status, body) = step(
-        &server,
-        phone,
-        "repair",
-        json!({"fields": {"minutes": "-3"}}),
-    )
-    .await;
+    let (status, body) = step(&api, phone, "repair", json!({"fields": {"minutes": "-3"}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_field");
 
-    let response = server
+    let response = api
         .get(&format!("/api/v1/devices/{}", with_wrong_check(phone)))
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -248,28 +243,21 @@ async fn api_rule_and_input_errors(database: TestDatabase) {
     assert_eq!(error_code(&body), "invalid_code");
     assert!(error_message(&body).contains("caractère de contrôle"));
 
-    let response = server
-        .get(&format!("/api/v1/devices/{}", unused_code()))
-        .await;
+    let response = api.get(&format!("/api/v1/devices/{}", unused_code())).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "device_not_found");
 
-    let response = server
-        .client
-        .post(server.url(&format!("/api/v1/devices/{phone}/steps/move")))
-        .header("content-type", "application/json")
-        .body(oversized_body())
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/api/v1/devices/{phone}/steps/move");
+    let response = api
+        .post_raw(&path, "application/json", oversized_body())
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "payload_too_large");
 
-    let response = server
-        .client
-        .post(server.url(&format!("/api/v1/devices/{phone}/steps/move")))
+    let response = api
+        .request(reqwest::Method::POST, &path)
         .body("{not json")
         .send()
         .await
@@ -278,11 +266,11 @@ async fn api_rule_and_input_errors(database: TestDatabase) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "invalid_json");
 
-    let (status, body) = step(&server, phone, "fly", json!({})).await;
+    let (status, body) = step(&api, phone, "fly", json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "unknown_step");
 
-    let response = server
+    let response = api
         .post_json(
             "/api/v1/donations",
             &json!({"donor": "X", "site": "Chartres", "devices": [
@@ -295,9 +283,9 @@ async fn api_rule_and_input_errors(database: TestDatabase) {
     assert_eq!(error_code(&body), "duplicate_serial");
     assert!(error_message(&body).contains(codes[0].as_str()));
 
-    let response = server.get("/api/v1/stock?grade=z").await;
+    let response = api.get("/api/v1/stock?grade=z").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let response = server.get("/api/v1/nothing").await;
+    let response = api.get("/api/v1/nothing").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "not_found");
@@ -306,7 +294,8 @@ async fn api_rule_and_input_errors(database: TestDatabase) {
 
 async fn openapi_lists_every_path(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    let response = server.get("/api/v1/openapi.json").await;
+    let api = server.workshop_api().await;
+    let response = api.get("/api/v1/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     let document: Value = response.json().await.unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
@@ -327,6 +316,10 @@ async fn openapi_lists_every_path(database: TestDatabase) {
         );
     }
     assert_eq!(paths.len(), 7, "no undocumented or stale paths");
+    let scheme = &document["components"]["securitySchemes"]["api_token"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    assert_eq!(document["security"][0]["api_token"], json!([]));
     server.stop().await;
 }
 

@@ -1,20 +1,21 @@
-//! The workshop journey through the French pages, on a real server: a new
-//! donation batch by the form, its labels, scans, each bench step up to the
-//! handover, bulk mode and the stock filters.
+//! The workshop journey through the French pages, on a real server, signed
+//! in as a technician: a new donation batch by the form, its labels, scans,
+//! each bench step up to the handover, bulk mode and the stock filters.
 
 mod support;
 
+use filiere_domain::access::Role;
 use filiere_store::testing::TestDatabase;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use support::{
     azerty, device_codes, location, oversized_body, text, unused_code, version_field,
-    with_wrong_check, TestServer,
+    with_wrong_check, Agent, TestServer,
 };
 
 /// Records a batch of four devices by the form and returns the batch page
 /// path.
-async fn create_batch(server: &TestServer) -> String {
-    let response = server
+async fn create_batch(user: &Agent) -> String {
+    let response = user
         .post_form(
             "/donations",
             &[
@@ -51,8 +52,8 @@ async fn create_batch(server: &TestServer) -> String {
 }
 
 /// Code of the only device of `category` in the stock.
-async fn code_of_category(server: &TestServer, category: &str) -> String {
-    let (status, html) = server.page(&format!("/stock?category={category}")).await;
+async fn code_of_category(user: &Agent, category: &str) -> String {
+    let (status, html) = user.page(&format!("/stock?category={category}")).await;
     assert_eq!(status, StatusCode::OK);
     let codes = device_codes(&html);
     assert_eq!(codes.len(), 1, "one {category} expected: {codes:?}");
@@ -61,8 +62,8 @@ async fn code_of_category(server: &TestServer, category: &str) -> String {
 
 /// Posts one step form as the device page would, with the page's version,
 /// and checks the redirect and the message after it.
-async fn post_step(server: &TestServer, code: &str, step: &str, fields: &[(&str, &str)]) {
-    let (status, page) = server.page(&format!("/d/{code}")).await;
+async fn post_step(user: &Agent, code: &str, step: &str, fields: &[(&str, &str)]) {
+    let (status, page) = user.page(&format!("/d/{code}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         page.contains(&format!("action=\"/d/{code}/steps/{step}\"")),
@@ -71,7 +72,7 @@ async fn post_step(server: &TestServer, code: &str, step: &str, fields: &[(&str,
     let version = version_field(&page);
     let mut pairs = vec![("version", version.as_str())];
     pairs.extend_from_slice(fields);
-    let response = server
+    let response = user
         .post_form(&format!("/d/{code}/steps/{step}"), &pairs)
         .await;
     let status = response.status();
@@ -79,34 +80,35 @@ async fn post_step(server: &TestServer, code: &str, step: &str, fields: &[(&str,
     let body = text(response).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{step} on {code}: {body}");
     assert_eq!(target, format!("/d/{code}?recorded={step}"));
-    let (status, page) = server.page(&target).await;
+    let (status, page) = user.page(&target).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("enregistrée"), "flash message after {step}");
 }
 
 async fn batch_labels_and_scans(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    let (status, home) = server.page("/").await;
+    let user = server.member(Role::Technician).await;
+    let (status, home) = user.page("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains("<meta name=\"viewport\""));
     assert!(home.contains("autofocus"));
     assert!(home.contains("/style.css"));
-    let (status, css) = server.page("/style.css").await;
+    let (status, css) = user.page("/style.css").await;
     assert_eq!(status, StatusCode::OK);
     assert!(css.contains("body"));
 
-    let (status, form) = server.page("/donations/new").await;
+    let (status, form) = user.page("/donations/new").await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains("name=\"donor\""));
-    let batch_path = create_batch(&server).await;
-    let (status, batch) = server.page(&batch_path).await;
+    let batch_path = create_batch(&user).await;
+    let (status, batch) = user.page(&batch_path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(batch.contains("Mairie de Lucé (test)"));
     assert!(batch.contains("Lot enregistré : 4 appareil(s)"));
     assert!(batch.contains("avery-l7160"));
     let codes = device_codes(&batch);
     assert_eq!(codes.len(), 4, "{codes:?}");
-    let (status, list) = server.page("/donations").await;
+    let (status, list) = user.page("/donations").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("Mairie de Lucé (test)"));
 
@@ -116,7 +118,7 @@ async fn batch_labels_and_scans(database: TestDatabase) {
         .next()
         .unwrap()
         .to_string();
-    let labels = server
+    let labels = user
         .get(&format!(
             "/donations/{id}/labels.pdf?template=avery-l7160&start=1&offset_x=0&offset_y=0"
         ))
@@ -124,17 +126,17 @@ async fn batch_labels_and_scans(database: TestDatabase) {
     assert_eq!(labels.status(), StatusCode::OK);
     assert_eq!(labels.headers()["content-type"], "application/pdf");
     assert!(labels.bytes().await.unwrap().starts_with(b"%PDF"));
-    let calibration = server
+    let calibration = user
         .get("/labels/calibration.pdf?template=avery-l7651")
         .await;
     assert_eq!(calibration.status(), StatusCode::OK);
     assert!(calibration.bytes().await.unwrap().starts_with(b"%PDF"));
-    let (status, page) = server
+    let (status, page) = user
         .page(&format!("/donations/{id}/labels.pdf?template=avery-9999"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("Modèle d'étiquettes « avery-9999 » inconnu"));
-    let (status, page) = server
+    let (status, page) = user
         .page(&format!("/donations/{id}/labels.pdf?start=99"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -142,9 +144,8 @@ async fn batch_labels_and_scans(database: TestDatabase) {
 
     let code = &codes[0];
     let typed = azerty(code);
-    let scanned = server
-        .client
-        .get(server.url("/scan"))
+    let scanned = user
+        .request(Method::GET, "/scan")
         .query(&[("code", typed.as_str())])
         .send()
         .await
@@ -152,33 +153,32 @@ async fn batch_labels_and_scans(database: TestDatabase) {
     assert_eq!(scanned.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&scanned), format!("/d/{code}"));
     let mangled_url = format!("httpsM!!atelier:example:org!D!{typed}");
-    let scanned = server
-        .client
-        .get(server.url("/scan"))
+    let scanned = user
+        .request(Method::GET, "/scan")
         .query(&[("code", mangled_url.as_str())])
         .send()
         .await
         .unwrap();
     assert_eq!(scanned.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&scanned), format!("/d/{code}"));
-    let (status, page) = server.page(&format!("/D/{code}")).await;
+    let (status, page) = user.page(&format!("/D/{code}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Reçu, à diagnostiquer"));
     assert!(page.contains("aucun diagnostic depuis l'entrée ou le retour"));
-    let (status, _) = server.page(&format!("/d/{}", code.to_lowercase())).await;
+    let (status, _) = user.page(&format!("/d/{}", code.to_lowercase())).await;
     assert_eq!(status, StatusCode::OK);
 
     let unknown = unused_code();
-    let (status, page) = server.page(&format!("/scan?code={unknown}")).await;
+    let (status, page) = user.page(&format!("/scan?code={unknown}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains(&format!("Aucun appareil avec le code {unknown}")));
     assert!(page.contains("name=\"q\""), "search form offered");
-    let (status, page) = server
+    let (status, page) = user
         .page(&format!("/scan?code={}", with_wrong_check(code)))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("le caractère de contrôle ne correspond pas"));
-    let (status, page) = server.page("/search?q=PAGE-SN-2").await;
+    let (status, page) = user.page("/search?q=PAGE-SN-2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(device_codes(&page).len(), 1);
     server.stop().await;
@@ -186,10 +186,11 @@ async fn batch_labels_and_scans(database: TestDatabase) {
 
 async fn bench_steps_to_handover(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    create_batch(&server).await;
-    let laptop = code_of_category(&server, "laptop").await;
+    let user = server.member(Role::Technician).await;
+    create_batch(&user).await;
+    let laptop = code_of_category(&user, "laptop").await;
     post_step(
-        &server,
+        &user,
         &laptop,
         "diagnose",
         &[
@@ -200,10 +201,10 @@ async fn bench_steps_to_handover(database: TestDatabase) {
         ],
     )
     .await;
-    let (_, page) = server.page(&format!("/d/{laptop}")).await;
+    let (_, page) = user.page(&format!("/d/{laptop}")).await;
     assert!(page.contains("le support DISK-1 n'a pas été effacé"));
     post_step(
-        &server,
+        &user,
         &laptop,
         "erase",
         &[
@@ -218,46 +219,49 @@ async fn bench_steps_to_handover(database: TestDatabase) {
     )
     .await;
     post_step(
-        &server,
+        &user,
         &laptop,
         "repair",
         &[("part", "clavier"), ("cost", "12,50")],
     )
     .await;
     post_step(
-        &server,
+        &user,
         &laptop,
         "install",
         &[("os", "Debian"), ("os_version", "12")],
     )
     .await;
     post_step(
-        &server,
+        &user,
         &laptop,
         "grade",
         &[("grade", "b"), ("autonomy", "beginner")],
     )
     .await;
     post_step(
-        &server,
+        &user,
         &laptop,
         "stock",
         &[("site", "Chartres"), ("location", "Étagère 2")],
     )
     .await;
-    let (_, page) = server.page(&format!("/d/{laptop}")).await;
+    let (_, page) = user.page(&format!("/d/{laptop}")).await;
     assert!(page.contains("Prêt pour un foyer."));
-    post_step(&server, &laptop, "reserve", &[]).await;
-    post_step(&server, &laptop, "handover", &[("mode", "donation")]).await;
-    let (status, page) = server.page(&format!("/d/{laptop}")).await;
+    post_step(&user, &laptop, "reserve", &[]).await;
+    post_step(&user, &laptop, "handover", &[("mode", "donation")]).await;
+    let (status, page) = user.page(&format!("/d/{laptop}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Remis à un foyer"));
     assert!(page.contains("Remis en don"), "timeline shows the handover");
-    assert!(page.contains("(web)"), "events are recorded by actor web");
+    assert!(
+        page.contains(&format!("({})", user.name)),
+        "the timeline names the technician"
+    );
 
     let version: u64 = version_field(&page).parse().unwrap();
     let stale = (version - 1).to_string();
-    let response = server
+    let response = user
         .post_form(
             &format!("/d/{laptop}/steps/return"),
             &[("version", stale.as_str()), ("notes", "retour")],
@@ -266,7 +270,7 @@ async fn bench_steps_to_handover(database: TestDatabase) {
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let message = text(response).await;
     assert!(message.contains("Cet appareil a été modifié entre-temps"));
-    let (_, page) = server.page(&format!("/d/{laptop}")).await;
+    let (_, page) = user.page(&format!("/d/{laptop}")).await;
     assert_eq!(
         version_field(&page),
         version.to_string(),
@@ -274,7 +278,7 @@ async fn bench_steps_to_handover(database: TestDatabase) {
     );
 
     let current = version.to_string();
-    let response = server
+    let response = user
         .post_form(
             &format!("/d/{laptop}/steps/stock"),
             &[("version", current.as_str()), ("site", "Chartres")],
@@ -288,9 +292,9 @@ async fn bench_steps_to_handover(database: TestDatabase) {
     );
     assert!(message.contains("Remis à un foyer"), "{message}");
 
-    let phone = code_of_category(&server, "smartphone").await;
-    post_step(&server, &phone, "diagnose", &[("test", "passed")]).await;
-    let response = server
+    let phone = code_of_category(&user, "smartphone").await;
+    post_step(&user, &phone, "diagnose", &[("test", "passed")]).await;
+    let response = user
         .post_form(&format!("/d/{phone}/steps/repair"), &[("cost", "99999")])
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -299,7 +303,7 @@ async fn bench_steps_to_handover(database: TestDatabase) {
         message.contains("un nombre de 0 à 10000 est attendu"),
         "{message}"
     );
-    let response = server
+    let response = user
         .post_form(&format!("/d/{phone}/steps/teleport"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -309,12 +313,13 @@ async fn bench_steps_to_handover(database: TestDatabase) {
 
 async fn bulk_mode_and_stock(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    create_batch(&server).await;
-    let laptop = code_of_category(&server, "laptop").await;
-    let phone = code_of_category(&server, "smartphone").await;
-    let tablet = code_of_category(&server, "tablet").await;
-    let screen = code_of_category(&server, "screen").await;
-    let (status, page) = server.page("/bulk?step=move").await;
+    let user = server.member(Role::Technician).await;
+    create_batch(&user).await;
+    let laptop = code_of_category(&user, "laptop").await;
+    let phone = code_of_category(&user, "smartphone").await;
+    let tablet = code_of_category(&user, "tablet").await;
+    let screen = code_of_category(&user, "screen").await;
+    let (status, page) = user.page("/bulk?step=move").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("name=\"site\""));
 
@@ -324,7 +329,7 @@ async fn bulk_mode_and_stock(database: TestDatabase) {
         with_wrong_check(&screen),
         unused_code()
     );
-    let response = server
+    let response = user
         .post_form(
             "/bulk",
             &[
@@ -342,9 +347,9 @@ async fn bulk_mode_and_stock(database: TestDatabase) {
     assert!(page.contains("le caractère de contrôle ne correspond pas"));
     assert!(page.contains("Aucun appareil avec le code"));
 
-    post_step(&server, &phone, "diagnose", &[("test", "passed")]).await;
+    post_step(&user, &phone, "diagnose", &[("test", "passed")]).await;
     let codes = format!("{phone}\n{tablet}");
-    let response = server
+    let response = user
         .post_form(
             "/bulk",
             &[
@@ -359,21 +364,21 @@ async fn bulk_mode_and_stock(database: TestDatabase) {
     assert!(page.contains("Enregistré : En stock"));
     assert!(page.contains("n'est pas possible maintenant"));
 
-    let (status, page) = server.page("/stock?site=Dreux").await;
+    let (status, page) = user.page("/stock?site=Dreux").await;
     assert_eq!(status, StatusCode::OK);
     let mut at_dreux = device_codes(&page);
     at_dreux.sort();
     let mut expected = vec![laptop.clone(), phone.clone(), tablet.clone()];
     expected.sort();
     assert_eq!(at_dreux, expected);
-    let (_, page) = server.page("/stock?status=in_stock").await;
+    let (_, page) = user.page("/stock?status=in_stock").await;
     assert_eq!(device_codes(&page), vec![phone.clone()]);
-    let (_, page) = server.page("/stock?site=Chartres&category=screen").await;
+    let (_, page) = user.page("/stock?site=Chartres&category=screen").await;
     assert_eq!(device_codes(&page), vec![screen.clone()]);
-    let (_, page) = server.page("/stock?grade=a").await;
+    let (_, page) = user.page("/stock?grade=a").await;
     assert!(device_codes(&page).is_empty());
     assert!(page.contains("Par état"));
-    let (status, page) = server.page("/stock?status=broken").await;
+    let (status, page) = user.page("/stock?status=broken").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("Filtre « état » invalide"));
     server.stop().await;
@@ -381,28 +386,28 @@ async fn bulk_mode_and_stock(database: TestDatabase) {
 
 async fn page_errors_in_french(database: TestDatabase) {
     let server = TestServer::start(database).await;
-    let (status, page) = server.page("/nulle-part").await;
+    let user = server.member(Role::Technician).await;
+    let (status, page) = user.page("/nulle-part").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("Cette page n'existe pas"));
-    let (status, page) = server.page(&format!("/d/{}", unused_code())).await;
+    let (status, page) = user.page(&format!("/d/{}", unused_code())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("Aucun appareil avec le code"));
-    let (status, page) = server.page("/d/ABC").await;
+    let (status, page) = user.page("/d/ABC").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("un code d'appareil a 7 caractères"));
 
-    let response = server
-        .client
-        .post(server.url("/bulk"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(oversized_body())
-        .send()
-        .await
-        .unwrap();
+    let response = user
+        .post_raw(
+            "/bulk",
+            "application/x-www-form-urlencoded",
+            oversized_body(),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(text(response).await.contains("trop volumineuse"));
 
-    let response = server
+    let response = user
         .post_form(
             "/donations",
             &[
@@ -421,7 +426,7 @@ async fn page_errors_in_french(database: TestDatabase) {
     assert!(page.contains("est en double"), "{page}");
     assert!(page.contains("frigo;Brandt"), "typed lines are kept");
 
-    let (status, page) = server.page("/donations/not-an-id").await;
+    let (status, page) = user.page("/donations/not-an-id").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("Aucun lot de dons"));
     server.stop().await;

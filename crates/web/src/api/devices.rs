@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::Json;
+use filiere_domain::access::Action;
 use filiere_domain::fields::Fields;
 use filiere_domain::{Device, DeviceCode};
 use filiere_projections::queries;
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ErrorBody;
+use crate::auth::{gate, Allowed};
 use crate::errors::AppError;
 use crate::extract::JsonBody;
 use crate::pages::{parse_code, parse_step};
@@ -120,19 +122,27 @@ pub struct StepResult {
     responses(
         (status = 200, description = "Device state", body = DeviceState),
         (status = 400, description = "Invalid code", body = ErrorBody),
-        (status = 404, description = "No device with this code", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not see devices", body = ErrorBody),
+        (status = 404, description = "No device with this code held by the token's organisation", body = ErrorBody),
     )
 )]
 pub async fn get_device(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewDevices>,
     Path(typed): Path<String>,
 ) -> Result<Json<DeviceState>, AppError> {
     let code = parse_code(&typed)?;
+    let hidden = || AppError::device_not_found(code.as_str());
     let device = state
         .workshop
         .find_device(&code)
         .await?
-        .ok_or_else(|| AppError::device_not_found(code.as_str()))?;
+        .ok_or_else(hidden)?;
+    let action = Action::ViewDevice {
+        holder: &device.holder,
+    };
+    caller.require_or_hide(&action, hidden())?;
     Ok(Json(device_state(&state, &device, &code).await?))
 }
 
@@ -148,7 +158,9 @@ pub async fn get_device(
     responses(
         (status = 200, description = "Step recorded, or recorded before under this command id", body = StepResult),
         (status = 400, description = "Invalid code, step or field", body = ErrorBody),
-        (status = 404, description = "No device with this code", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not record steps", body = ErrorBody),
+        (status = 404, description = "No device with this code held by the token's organisation", body = ErrorBody),
         (status = 409, description = "Step not allowed now, or device changed since expected_version", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
         (status = 422, description = "Rule violated: not ready, price above cap...", body = ErrorBody),
@@ -156,6 +168,7 @@ pub async fn get_device(
 )]
 pub async fn post_step(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::RecordSteps>,
     Path((typed, step_name)): Path<(String, String)>,
     JsonBody(body): JsonBody<StepBody>,
 ) -> Result<Json<StepResult>, AppError> {
@@ -165,6 +178,7 @@ pub async fn post_step(
     let outcome = record_step(
         &state,
         StepRequest {
+            caller: &caller,
             code: &code,
             step,
             fields: &fields,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{counts, Count, ErrorBody, StockDevice};
-use crate::batches::{done_count, find_batch};
+use crate::auth::{gate, Allowed};
+use crate::batches::{done_count, find_batch, visible_batches, BatchUse};
 use crate::donation_input::{receive, DeviceInput, DonationInput};
 use crate::errors::AppError;
 use crate::extract::{JsonBody, QueryMap};
@@ -124,12 +125,15 @@ pub struct DonationDetail {
     responses(
         (status = 201, description = "Batch recorded with a code per device", body = CreatedDonation),
         (status = 400, description = "Invalid batch; the message lists every problem", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not receive donations", body = ErrorBody),
         (status = 409, description = "A serial number is already recorded", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
     )
 )]
 pub async fn create_donation(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ReceiveDonations>,
     JsonBody(body): JsonBody<NewDonationBody>,
 ) -> Result<(StatusCode, Json<CreatedDonation>), AppError> {
     let input = DonationInput {
@@ -153,7 +157,7 @@ pub async fn create_donation(
             })
             .collect(),
     };
-    let outcome = receive(&state, &input)
+    let outcome = receive(&state, &caller.principal, &input)
         .await
         .map_err(|problems| problems.into_error())?;
     let created = CreatedDonation {
@@ -175,12 +179,17 @@ pub async fn create_donation(
     get,
     path = "/api/v1/donations",
     tag = "donations",
-    responses((status = 200, description = "Batches, newest first", body = Vec<DonationSummary>))
+    responses(
+        (status = 200, description = "Batches of the token's organisation, newest first", body = Vec<DonationSummary>),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not see batches", body = ErrorBody),
+    )
 )]
 pub async fn list_donations(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewStock>,
 ) -> Result<Json<Vec<DonationSummary>>, AppError> {
-    let rows = queries::donations(state.store().pool(), LIST_LIMIT).await?;
+    let rows = visible_batches(state.store().pool(), &caller, LIST_LIMIT).await?;
     Ok(Json(rows.into_iter().map(DonationSummary::from).collect()))
 }
 
@@ -191,16 +200,20 @@ pub async fn list_donations(
     params(("id" = String, Path, description = "Donation batch id")),
     responses(
         (status = 200, description = "The batch and its devices", body = DonationDetail),
-        (status = 404, description = "No batch with this id", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not see or print batches", body = ErrorBody),
+        (status = 404, description = "No batch with this id recorded by the token's organisation", body = ErrorBody),
     )
 )]
 pub async fn get_donation(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewStock>,
     Path(id): Path<String>,
 ) -> Result<Json<DonationDetail>, AppError> {
-    let batch = find_batch(state.store().pool(), &id).await?;
+    let batch = find_batch(state.store().pool(), &caller, &id, BatchUse::View).await?;
     let filter = StockFilter {
         donation_id: Some(batch.donation_id.clone()),
+        holder: caller.holder_filter(),
         ..StockFilter::default()
     };
     let mut rows = queries::stock_list(state.store().pool(), &filter, 100_000).await?;
@@ -225,14 +238,17 @@ pub async fn get_donation(
     responses(
         (status = 200, description = "PDF of the batch's labels", content_type = "application/pdf"),
         (status = 400, description = "Unknown template or invalid option", body = ErrorBody),
-        (status = 404, description = "No batch with this id", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not see or print batches", body = ErrorBody),
+        (status = 404, description = "No batch with this id recorded by the token's organisation", body = ErrorBody),
     )
 )]
 pub async fn donation_labels(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::PrintDocuments>,
     Path(id): Path<String>,
     query: QueryMap,
 ) -> Result<Response, AppError> {
-    let batch = find_batch(state.store().pool(), &id).await?;
-    batch_labels(&state, &batch.donation_id, &query).await
+    let batch = find_batch(state.store().pool(), &caller, &id, BatchUse::Print).await?;
+    batch_labels(&state, &batch.donation_id, caller.holder_filter(), &query).await
 }

@@ -1,9 +1,15 @@
 //! JSON API under `/api/v1`, described by the OpenAPI document at
 //! `/api/v1/openapi.json`.
 //!
+//! Every request needs an API token, `Authorization: Bearer fil_...`, which
+//! acts with one role for one organisation (see [`crate::auth`]); a GET may
+//! use a signed-in browser session instead.
+//!
 //! Errors have the body `{"error": {"code": "...", "message": "..."}}`: a
 //! stable snake_case code for programs and a French message for people.
-//! Statuses: 400 for invalid input, 404 for an unknown device or batch, 409
+//! Statuses: 400 for invalid input, 401 without a valid token, 403 when the
+//! token's role may not use the route, 404 for an unknown device or batch or
+//! one of another organisation, 409
 //! for a conflict or a step not allowed in the device's status, 413 for a
 //! body over 1 MiB. A rule violation, such as a device not ready or a price
 //! above the cap, is 422, and anything else is 500 with a general message.

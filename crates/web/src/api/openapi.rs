@@ -2,7 +2,8 @@
 //! annotations and served at `/api/v1/openapi.json`.
 
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use super::devices::{AllowedStep, DeviceState, FieldValue, StepBody, StepResult, TimelineEvent};
 use super::donations::{
@@ -10,6 +11,7 @@ use super::donations::{
 };
 use super::stock::{StockCounts, StockResponse};
 use super::{Count, ErrorBody, ErrorDetail, StockDevice};
+use crate::auth::gate::SignedIn;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -17,8 +19,12 @@ use super::{Count, ErrorBody, ErrorDetail, StockDevice};
     info(
         title = "Filière API",
         description = "Devices, bench steps, stock and donation batches of a refurbishing workshop. \
-                       Error messages are in French; error codes are stable."
+                       Error messages are in French; error codes are stable. Every request needs \
+                       an API token (`Authorization: Bearer fil_...`), which acts with one role \
+                       for one organisation; a signed-in browser session is accepted for GET only."
     ),
+    modifiers(&BearerToken),
+    security(("api_token" = [])),
     paths(
         super::devices::get_device,
         super::devices::post_step,
@@ -52,12 +58,32 @@ use super::{Count, ErrorBody, ErrorDetail, StockDevice};
 )]
 pub struct ApiDoc;
 
+/// Declares the `api_token` security scheme: an HTTP bearer token, created
+/// on the `/admin/jetons` page or with `filiere token create`.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "API token `fil_...`, shown once when it is created; revoked tokens get 401.",
+            ))
+            .build();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_token", SecurityScheme::Http(scheme));
+    }
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
     tag = "meta",
-    responses((status = 200, description = "This OpenAPI 3 document", content_type = "application/json"))
+    responses(
+        (status = 200, description = "This OpenAPI 3 document", content_type = "application/json"),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+    )
 )]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi_json(_caller: SignedIn) -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

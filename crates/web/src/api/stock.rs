@@ -1,11 +1,14 @@
-//! `GET /api/v1/stock`: devices and counts, with the page's filters.
+//! `GET /api/v1/stock`: devices and counts, with the page's filters, for the
+//! caller's organisation (every organisation for an administrator).
 
 use axum::extract::State;
 use axum::Json;
+use filiere_projections::StockFilter;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{counts, Count, ErrorBody, StockDevice};
+use crate::auth::{gate, Allowed};
 use crate::errors::AppError;
 use crate::extract::QueryMap;
 use crate::pages::{category_label, grade_label, status_label};
@@ -44,13 +47,20 @@ pub struct StockResponse {
     responses(
         (status = 200, description = "Matching devices and counts", body = StockResponse),
         (status = 400, description = "Unknown status, category or grade", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The token's role may not see the stock", body = ErrorBody),
     )
 )]
 pub async fn get_stock(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewStock>,
     query: QueryMap,
 ) -> Result<Json<StockResponse>, AppError> {
-    let stock = load_stock(&state, stock_filter(&query)?).await?;
+    let filter = StockFilter {
+        holder: caller.holder_filter(),
+        ..stock_filter(&query)?
+    };
+    let stock = load_stock(&state, filter).await?;
     let by_name = |name: &str, describe: fn(&str) -> String| {
         stock
             .counts

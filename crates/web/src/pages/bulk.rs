@@ -15,7 +15,8 @@ use filiere_domain::fields::Fields;
 use filiere_domain::DeviceCode;
 
 use super::device::parse_step;
-use super::render;
+use super::{render, Layout};
+use crate::auth::{gate, Allowed, Caller};
 use crate::errors::AppError;
 use crate::extract::{FormPairs, QueryMap};
 use crate::forms::{step_form, SelectOption, StepForm};
@@ -43,6 +44,7 @@ struct LineResult {
 #[derive(Template)]
 #[template(path = "bulk.html")]
 struct BulkPage {
+    layout: Layout,
     steps: Vec<SelectOption>,
     form: StepForm,
     max_codes: usize,
@@ -52,9 +54,10 @@ struct BulkPage {
 }
 
 impl BulkPage {
-    fn new(step: Step, results: Vec<LineResult>) -> BulkPage {
+    fn new(caller: &Caller, step: Step, results: Vec<LineResult>) -> BulkPage {
         let recorded = results.iter().filter(|r| r.ok).count();
         BulkPage {
+            layout: caller.layout(),
             steps: Step::ALL
                 .iter()
                 .map(|s| SelectOption {
@@ -72,15 +75,22 @@ impl BulkPage {
     }
 }
 
-async fn show(query: QueryMap) -> Result<Response, AppError> {
+async fn show(
+    Allowed { caller, .. }: Allowed<gate::RecordSteps>,
+    query: QueryMap,
+) -> Result<Response, AppError> {
     let step = match query.get("step") {
         Some(name) => parse_step(name)?,
         None => Step::Move,
     };
-    render(StatusCode::OK, &BulkPage::new(step, Vec::new()))
+    render(StatusCode::OK, &BulkPage::new(&caller, step, Vec::new()))
 }
 
-async fn apply(State(state): State<AppState>, form: FormPairs) -> Result<Response, AppError> {
+async fn apply(
+    State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::RecordSteps>,
+    form: FormPairs,
+) -> Result<Response, AppError> {
     let step = parse_step(form.get("step").unwrap_or_default())?;
     let lines: Vec<&str> = form
         .get("codes")
@@ -106,20 +116,21 @@ async fn apply(State(state): State<AppState>, form: FormPairs) -> Result<Respons
         )
         .back_to(format!("/bulk?step={}", step.as_str())));
     }
-    let fields = form.to_fields(&["step", "codes"]);
+    let fields = form.to_fields(&["step", "codes", crate::auth::csrf::FIELD]);
     let mut seen = BTreeSet::new();
     let mut results = Vec::with_capacity(lines.len());
     for line in lines {
-        results.push(apply_line(&state, step, &fields, line, &mut seen).await);
+        results.push(apply_line(&state, &caller, step, &fields, line, &mut seen).await);
     }
     catch_up(&state).await;
-    render(StatusCode::OK, &BulkPage::new(step, results))
+    render(StatusCode::OK, &BulkPage::new(&caller, step, results))
 }
 
-/// Records `step` on the device of one line; a code met earlier in the list
-/// is skipped.
+/// Records `step` on the device of one line. A code met earlier in the list
+/// is skipped. A device of another organisation is reported as unknown.
 async fn apply_line(
     state: &AppState,
+    caller: &Caller,
     step: Step,
     fields: &Fields,
     line: &str,
@@ -138,6 +149,7 @@ async fn apply_line(
         );
     }
     let request = StepRequest {
+        caller,
         code: &code,
         step,
         fields,

@@ -3,19 +3,23 @@
 //! both `/d/` and `/D/` lead here, and the code may be in any case or in its
 //! AZERTY form.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use filiere_domain::access::Action;
 use filiere_domain::command::Step;
 use filiere_domain::event::HandoverMode;
 use filiere_domain::{Device, DeviceCode};
 use filiere_projections::queries;
 use uuid::Uuid;
 
-use super::{french_time, grade_label, render};
+use super::{french_time, grade_label, render, Layout};
+use crate::auth::{gate, Allowed, Caller};
 use crate::errors::AppError;
 use crate::extract::{FormPairs, QueryMap};
 use crate::forms::{step_form, StepForm};
@@ -78,6 +82,7 @@ impl From<StepForm> for DeviceStepForm {
 #[derive(Template)]
 #[template(path = "device.html")]
 struct DevicePage {
+    layout: Layout,
     device: DeviceView,
     flash: Option<String>,
     gaps: Vec<String>,
@@ -93,39 +98,74 @@ pub(crate) fn parse_code(typed: &str) -> Result<DeviceCode, AppError> {
 
 async fn show(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewDevices>,
     Path(typed): Path<String>,
     query: QueryMap,
 ) -> Result<Response, AppError> {
     let code = parse_code(&typed)?;
+    let hidden = || AppError::device_not_found(code.as_str()).back_to("/");
     let device = state
         .workshop
         .find_device(&code)
         .await?
-        .ok_or_else(|| AppError::device_not_found(code.as_str()).back_to("/"))?;
+        .ok_or_else(hidden)?;
+    let action = Action::ViewDevice {
+        holder: &device.holder,
+    };
+    caller.require_or_hide(&action, hidden())?;
     let timeline = queries::timeline(state.store().pool(), &device.id.to_string()).await?;
+    let names = actor_names(&state).await?;
     let page = DevicePage {
+        layout: caller.layout(),
         flash: flash_message(&query),
         gaps: device
             .readiness_gaps()
             .iter()
             .map(|gap| gap.label_fr())
             .collect(),
-        forms: device
-            .allowed_steps()
-            .into_iter()
-            .map(|step| step_form(step, Some(&device)).into())
-            .collect(),
+        forms: allowed_forms(&caller, &device),
         timeline: timeline
             .into_iter()
             .map(|row| TimelineEntry {
                 when: french_time(&row.occurred_at),
                 summary: row.summary,
-                actor: row.actor,
+                actor: names.get(&row.actor).cloned().unwrap_or(row.actor),
             })
             .collect(),
         device: device_view(&device, &code),
     };
     render(StatusCode::OK, &page)
+}
+
+/// Forms of the steps allowed now that the caller may record.
+fn allowed_forms(caller: &Caller, device: &Device) -> Vec<DeviceStepForm> {
+    let holder = &device.holder;
+    device
+        .allowed_steps()
+        .into_iter()
+        .filter(|step| match step {
+            Step::Transfer => caller.may(&Action::TransferDevice { holder }),
+            _ => caller.may(&Action::RecordStep { holder }),
+        })
+        .map(|step| step_form(step, Some(device)).into())
+        .collect()
+}
+
+/// Names shown for the actors of a timeline: a user's name, or an API
+/// token's name; an unknown actor keeps its recorded id.
+async fn actor_names(state: &AppState) -> Result<BTreeMap<String, String>, AppError> {
+    let store = state.store();
+    let mut names = BTreeMap::new();
+    for user in store.users().await? {
+        names.insert(format!("user:{}", user.id), user.display_name);
+    }
+    for token in store.tokens(None).await? {
+        names.insert(
+            format!("token:{}", token.id),
+            format!("jeton « {} »", token.name),
+        );
+    }
+    Ok(names)
 }
 
 fn device_view(device: &Device, code: &DeviceCode) -> DeviceView {
@@ -203,6 +243,7 @@ pub(crate) fn parse_step(name: &str) -> Result<Step, AppError> {
 
 async fn record(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::RecordSteps>,
     Path((typed, step_name)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, AppError> {
@@ -228,10 +269,11 @@ async fn record(
             .for_device(code.as_str())
         })?),
     };
-    let fields = form.to_fields(&["version", "command_id"]);
+    let fields = form.to_fields(&["version", "command_id", crate::auth::csrf::FIELD]);
     let outcome = record_step(
         &state,
         StepRequest {
+            caller: &caller,
             code: &code,
             step,
             fields: &fields,

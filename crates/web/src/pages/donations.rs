@@ -11,8 +11,10 @@ use chrono::Utc;
 use filiere_domain::types::{Category, DonorKind};
 use filiere_projections::{queries, StockFilter};
 
-use super::{render, RowView};
-use crate::batches::{find_batch, BatchView};
+use super::{render, Layout, RowView};
+use crate::auth::gate::{self, Gate};
+use crate::auth::{Allowed, Caller};
+use crate::batches::{find_batch, visible_batches, BatchUse, BatchView};
 use crate::donation_input::{receive, DeviceInput, DonationInput, InputProblems};
 use crate::errors::AppError;
 use crate::extract::{FormPairs, QueryMap};
@@ -37,12 +39,20 @@ pub fn routes() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "donations.html")]
 struct ListPage {
+    layout: Layout,
+    may_receive: bool,
     batches: Vec<BatchView>,
 }
 
-async fn list(State(state): State<AppState>) -> Result<Response, AppError> {
-    let batches = queries::donations(state.store().pool(), LIST_LIMIT).await?;
+async fn list(
+    State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewStock>,
+) -> Result<Response, AppError> {
+    let batches = visible_batches(state.store().pool(), &caller, LIST_LIMIT).await?;
+    let may_receive = caller.may(&gate::ReceiveDonations::action(&caller.principal));
     let page = ListPage {
+        layout: caller.layout(),
+        may_receive,
         batches: batches.into_iter().map(BatchView::from).collect(),
     };
     render(StatusCode::OK, &page)
@@ -59,6 +69,7 @@ struct RowValues {
 #[derive(Template)]
 #[template(path = "donation_new.html")]
 struct NewPage {
+    layout: Layout,
     problems: Vec<String>,
     donor: String,
     donor_kinds: Vec<SelectOption>,
@@ -100,7 +111,7 @@ fn row_values(category: Option<Category>, brand: &str, model: &str, serial: &str
 
 /// Builds the form page, filled with `form` when it is shown again after
 /// problems.
-fn new_page(form: &FormPairs, problems: Vec<String>) -> NewPage {
+fn new_page(caller: &Caller, form: &FormPairs, problems: Vec<String>) -> NewPage {
     let today = Utc::now().date_naive().to_string();
     let mut rows: Vec<RowValues> = table_rows(form)
         .into_iter()
@@ -118,6 +129,7 @@ fn new_page(form: &FormPairs, problems: Vec<String>) -> NewPage {
     }
     let donor_kind = form.get("donor_kind").and_then(|k| k.parse().ok());
     NewPage {
+        layout: caller.layout(),
         problems,
         donor: form.get("donor").unwrap_or_default().to_string(),
         donor_kinds: choices(
@@ -135,8 +147,11 @@ fn new_page(form: &FormPairs, problems: Vec<String>) -> NewPage {
     }
 }
 
-async fn new_form() -> Result<Response, AppError> {
-    render(StatusCode::OK, &new_page(&FormPairs::default(), Vec::new()))
+async fn new_form(
+    Allowed { caller, .. }: Allowed<gate::ReceiveDonations>,
+) -> Result<Response, AppError> {
+    let page = new_page(&caller, &FormPairs::default(), Vec::new());
+    render(StatusCode::OK, &page)
 }
 
 /// Device rows of the table whose brand, model or serial is filled in.
@@ -195,8 +210,12 @@ fn donation_input(form: &FormPairs) -> DonationInput {
     }
 }
 
-async fn create(State(state): State<AppState>, form: FormPairs) -> Result<Response, AppError> {
-    match receive(&state, &donation_input(&form)).await {
+async fn create(
+    State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ReceiveDonations>,
+    form: FormPairs,
+) -> Result<Response, AppError> {
+    match receive(&state, &caller.principal, &donation_input(&form)).await {
         Ok(outcome) => {
             let target = format!(
                 "/donations/{}?created={}",
@@ -209,7 +228,7 @@ async fn create(State(state): State<AppState>, form: FormPairs) -> Result<Respon
             status, problems, ..
         }) if status.is_client_error() => {
             tracing::info!(problems = problems.len(), "donation batch rejected");
-            render(status, &new_page(&form, problems))
+            render(status, &new_page(&caller, &form, problems))
         }
         Err(problems) => Err(problems.into_error()),
     }
@@ -218,20 +237,25 @@ async fn create(State(state): State<AppState>, form: FormPairs) -> Result<Respon
 #[derive(Template)]
 #[template(path = "donation.html")]
 struct BatchPage {
+    layout: Layout,
     flash: Option<String>,
     batch: BatchView,
     templates: Vec<SelectOption>,
     results: Vec<RowView>,
 }
 
+/// Shows a batch with its devices held by the caller's organisation, or
+/// every device of the batch for an administrator.
 async fn show(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewStock>,
     Path(id): Path<String>,
     query: QueryMap,
 ) -> Result<Response, AppError> {
-    let batch = find_batch(state.store().pool(), &id).await?;
+    let batch = find_batch(state.store().pool(), &caller, &id, BatchUse::View).await?;
     let filter = StockFilter {
         donation_id: Some(batch.donation_id.clone()),
+        holder: caller.holder_filter(),
         ..StockFilter::default()
     };
     let mut rows = queries::stock_list(state.store().pool(), &filter, 100_000).await?;
@@ -240,6 +264,7 @@ async fn show(
         format!("Lot enregistré : {count} appareil(s). Imprimez leurs étiquettes ci-dessous.")
     });
     let page = BatchPage {
+        layout: caller.layout(),
         flash,
         batch: BatchView::from(batch),
         templates: template_choices(&state),
@@ -250,17 +275,21 @@ async fn show(
 
 async fn labels(
     State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::PrintDocuments>,
     Path(id): Path<String>,
     query: QueryMap,
 ) -> Result<Response, AppError> {
-    let batch = find_batch(state.store().pool(), &id).await?;
-    batch_labels(&state, &batch.donation_id, &query)
+    let batch = find_batch(state.store().pool(), &caller, &id, BatchUse::Print).await?;
+    batch_labels(&state, &batch.donation_id, caller.holder_filter(), &query)
         .await
         .map_err(|error| error.back_to(format!("/donations/{}", batch.donation_id)))
 }
 
 async fn calibration_page(
     State(state): State<AppState>,
+    Allowed {
+        caller: _caller, ..
+    }: Allowed<gate::PrintDocuments>,
     query: QueryMap,
 ) -> Result<Response, AppError> {
     calibration(&state, &query).await

@@ -1,9 +1,14 @@
-//! French pages for the workshop, rendered on the server from the templates
-//! in `crates/web/templates/`. Each module owns the routes of one feature.
+//! French pages, rendered on the server from the templates in
+//! `crates/web/templates/`. Each module owns the routes of one feature, and
+//! each page struct has a [`Layout`] for the navigation bar and the CSRF
+//! token of its forms.
 
+mod admin;
 mod bulk;
 mod device;
 mod donations;
+mod layout;
+mod placeholders;
 mod scan;
 mod stock;
 
@@ -20,6 +25,7 @@ use crate::errors::AppError;
 use crate::server::AppState;
 
 pub(crate) use device::{parse_code, parse_step};
+pub(crate) use layout::{home_for, Layout};
 
 /// Routes of every page.
 pub fn routes() -> Router<AppState> {
@@ -30,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .merge(bulk::routes())
         .merge(donations::routes())
         .merge(stock::routes())
+        .merge(placeholders::routes())
+        .merge(admin::routes())
 }
 
 const STYLESHEET: &str = include_str!("../../static/style.css");

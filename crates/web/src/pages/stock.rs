@@ -11,7 +11,8 @@ use filiere_domain::types::{Category, Grade};
 use filiere_domain::DeviceStatus;
 use filiere_projections::{queries, StockFilter};
 
-use super::{category_label, grade_label, render, status_label, RowView};
+use super::{category_label, grade_label, render, status_label, Layout, RowView};
+use crate::auth::{gate, Allowed};
 use crate::errors::AppError;
 use crate::extract::QueryMap;
 use crate::forms::SelectOption;
@@ -44,6 +45,7 @@ struct CountTable {
 #[derive(Template)]
 #[template(path = "stock.html")]
 struct StockPage {
+    layout: Layout,
     filters: Vec<FilterView>,
     query: String,
     counts: Vec<CountTable>,
@@ -52,9 +54,23 @@ struct StockPage {
     results: Vec<RowView>,
 }
 
-async fn show(State(state): State<AppState>, query: QueryMap) -> Result<Response, AppError> {
-    let filter = stock_filter(&query)?;
-    let sites = queries::stock_counts(state.store().pool(), &StockFilter::default(), "site")
+/// Shows the stock of the caller's organisation, or of every organisation
+/// for an administrator.
+async fn show(
+    State(state): State<AppState>,
+    Allowed { caller, .. }: Allowed<gate::ViewStock>,
+    query: QueryMap,
+) -> Result<Response, AppError> {
+    let holder = caller.holder_filter();
+    let filter = StockFilter {
+        holder: holder.clone(),
+        ..stock_filter(&query)?
+    };
+    let every_site = StockFilter {
+        holder,
+        ..StockFilter::default()
+    };
+    let sites = queries::stock_counts(state.store().pool(), &every_site, "site")
         .await?
         .into_iter()
         .map(|(site, _)| site)
@@ -62,6 +78,7 @@ async fn show(State(state): State<AppState>, query: QueryMap) -> Result<Response
     let filters = filter_views(&filter, sites);
     let stock = load_stock(&state, filter).await?;
     let page = StockPage {
+        layout: caller.layout(),
         filters,
         query: stock.filter.search.clone().unwrap_or_default(),
         counts: stock
