@@ -1,5 +1,7 @@
 //! `filiere stock`: the stock view for people and scripts.
 
+use filiere_domain::types::{Category, Grade};
+use filiere_domain::DeviceStatus;
 use filiere_projections::{queries, Projector, StockFilter};
 
 use crate::cli::StockArgs;
@@ -9,23 +11,19 @@ pub async fn run(url: &str, args: StockArgs) -> anyhow::Result<()> {
     Projector::new(store.clone()).catch_up().await?;
     let filter = StockFilter {
         site: args.site,
-        status: args.status,
-        category: args.category,
-        grade: args.grade,
+        status: args.status.as_deref().map(parse_status).transpose()?,
+        category: args
+            .category
+            .as_deref()
+            .map(|c| c.parse::<Category>().map(|c| c.as_str().to_string()))
+            .transpose()?,
+        grade: args
+            .grade
+            .as_deref()
+            .map(|g| g.parse::<Grade>().map(|g| g.as_str().to_string()))
+            .transpose()?,
         ..StockFilter::default()
     };
-    if let Some(status) = &filter.status {
-        if filiere_domain::DeviceStatus::parse(status).is_none() {
-            anyhow::bail!(
-                "invalid status '{status}': expected one of {}",
-                filiere_domain::DeviceStatus::ALL
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
     let rows = queries::stock_list(store.pool(), &filter, args.limit).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -52,6 +50,21 @@ pub async fn run(url: &str, args: StockArgs) -> anyhow::Result<()> {
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     println!("\n{} devices ({})", rows.len(), summary.join(", "));
     Ok(())
+}
+
+/// Reads a status name in any case, with dashes or underscores.
+fn parse_status(text: &str) -> anyhow::Result<String> {
+    match DeviceStatus::parse(text) {
+        Some(status) => Ok(status.as_str().to_string()),
+        None => anyhow::bail!(
+            "invalid status '{text}': expected one of {}",
+            DeviceStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn truncate(text: &str, width: usize) -> String {
