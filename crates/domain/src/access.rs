@@ -59,7 +59,7 @@ macro_rules! simple_enum {
 }
 
 simple_enum! {
-    /// What a person may do inside one organisation.
+    /// Set of permissions a person has inside one organisation.
     Role, "role" {
         Technician => "technician", "Technicien·ne";
         WorkshopCoordinator => "workshop_coordinator", "Coordination d'atelier";
@@ -90,7 +90,7 @@ pub struct Principal {
     pub role: Role,
 }
 
-/// An action someone asks to perform.
+/// An action someone requests to perform.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action<'a> {
     /// See one device's identity, state and timeline.
@@ -140,7 +140,7 @@ pub enum Action<'a> {
     },
 }
 
-/// Why an action was refused; the message is safe to show to the person.
+/// Reason an action was rejected. The message is safe to show to the person.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Denied(pub &'static str);

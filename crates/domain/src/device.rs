@@ -27,7 +27,7 @@ use crate::serial::SerialNumber;
 use crate::text::{bounded, check_no_new_claim};
 use crate::types::{Autonomy, Category, DonorKind, Grade, Outcome, Verdict};
 
-/// Where a device is in its life.
+/// Stage of a device's life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceStatus {
@@ -134,7 +134,7 @@ pub enum ReadinessGap {
     VerdictNotRefurbish(Verdict),
     UnitNotErased(String),
     UnitErasureFailed(String),
-    /// A disk health report says this unit is failing.
+    /// A disk health report marks this unit as failing.
     UnitFailing(String),
     /// An erasure report names a disk that the latest diagnosis did not find:
     /// the report may belong to another device.
@@ -211,7 +211,7 @@ pub struct Device {
     pub serial: Option<SerialNumber>,
     pub donor_kind: DonorKind,
     pub free_transfer: bool,
-    /// Organisation that holds the device now.
+    /// Organisation in possession of the device now.
     pub holder: String,
     pub status: DeviceStatus,
     pub placement: Placement,

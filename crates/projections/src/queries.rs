@@ -123,7 +123,7 @@ pub async fn stock_list(
     rows.iter().map(stock_row).collect()
 }
 
-/// The stock row of one device.
+/// Reads the stock row of one device.
 pub async fn stock_device(
     pool: &AnyPool,
     device_id: &str,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// Who did what, recorded with every event.
+/// Actor, organisation and causation recorded with every event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// The acting user or process, such as `cli:root` or a user id.
@@ -32,7 +32,7 @@ impl Metadata {
     }
 }
 
-/// What a stream must look like for an append to go ahead.
+/// Condition on a stream's version for an append to go ahead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExpectedVersion {
     /// The stream must not exist yet.

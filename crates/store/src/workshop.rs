@@ -42,7 +42,7 @@ pub enum WorkshopError {
     Evidence(Vec<filiere_evidence::EvidenceError>),
 }
 
-/// Who acts, when, and under which command id.
+/// Actor, time and command id of one command.
 #[derive(Clone, Debug)]
 pub struct CommandContext {
     pub metadata: Metadata,

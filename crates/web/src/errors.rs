@@ -334,7 +334,7 @@ fn page_title(status: StatusCode) -> &'static str {
     }
 }
 
-/// Answers routes that do not exist.
+/// Renders the response for routes that do not exist.
 pub async fn not_found() -> AppError {
     AppError::new(
         StatusCode::NOT_FOUND,
@@ -344,7 +344,7 @@ pub async fn not_found() -> AppError {
     .back_to("/")
 }
 
-/// Answers a known route called with the wrong method.
+/// Renders the response for a known route called with the wrong method.
 pub async fn method_not_allowed() -> AppError {
     AppError::new(
         StatusCode::METHOD_NOT_ALLOWED,
