@@ -12,6 +12,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     init_logging(cli.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -57,6 +58,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Retention(args) => commands::households::retention(&url, args).await,
         Command::Audit(args) => commands::audit::run(&url, args).await,
     }
+}
+
+/// Makes `filiere stock | head` end like other command-line tools when the
+/// reader closes the pipe, instead of printing a panic. Rust ignores SIGPIPE,
+/// so `println!` panics on a closed standard output; restoring the signal's
+/// default would need `unsafe`, which this workspace forbids. The hook
+/// recognises the standard library's panic message for that case and exits
+/// with status 141, as a process killed by SIGPIPE reports in a shell; every
+/// other panic goes to the default hook.
+fn exit_quietly_on_closed_stdout() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
 }
 
 /// Logs go to standard error, filtered by `RUST_LOG` (default: info for

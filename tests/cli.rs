@@ -448,3 +448,81 @@ backend_tests!(
     bad_inputs_name_the_value,
     killed_import_leaves_no_partial_batch,
 );
+
+/// A reading command on a SQLite file that does not exist fails, names the
+/// file, and leaves no empty database behind; an import dry run reports as
+/// JSON without creating the file either.
+#[test]
+fn missing_database_file_not_created() {
+    let dir = std::env::temp_dir().join(format!("filiere-cli-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("absent.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_filiere"))
+            .args(args)
+            .env("DATABASE_URL", format!("sqlite://{}", database.display()))
+            .env("RUST_LOG", "warn")
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+
+    let code = filiere_domain::DeviceCode::from_random([7, 20, 3, 11, 2, 9]).to_string();
+    for args in [&["stock"][..], &["verify"], &["device", "show", &code]] {
+        let output = run(args);
+        assert!(!output.status.success(), "filiere {args:?} should fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("absent.db"), "{args:?}: {stderr}");
+        assert!(stderr.contains("does not exist"), "{args:?}: {stderr}");
+        assert!(!database.exists(), "filiere {args:?} created the file");
+    }
+
+    let batch = dir.join("batch.csv");
+    std::fs::write(&batch, BATCH).unwrap();
+    let output = run(&[
+        "import",
+        "donations",
+        batch.to_str().unwrap(),
+        "--donor",
+        "Mairie de Lucé",
+        "--site",
+        "Chartres",
+        "--dry-run",
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["devices"], 5);
+    assert_eq!(report["recorded"], false);
+    assert!(!database.exists(), "the dry run created the file");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Closing the reader of `filiere stock`'s output ends the command without a
+/// panic message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_pipe_ends_quietly() {
+    let db = TestDatabase::sqlite();
+    let cli = Cli::new(&db);
+    let file = cli.write("batch.csv", BATCH);
+    import(&cli, &file);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_filiere"))
+        .args(["stock"])
+        .env("DATABASE_URL", &cli.url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Dropping the read end before the command prints closes the pipe.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    db.cleanup().await;
+}

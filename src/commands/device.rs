@@ -81,7 +81,7 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
     if fields.contains_key("database_url") {
         anyhow::bail!("put --database-url before the device code: filiere --database-url URL device record CODE STEP ...");
     }
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     let workshop = Workshop::new(store.clone());
     let device = workshop.find_device(&code).await?.ok_or_else(|| {
         anyhow::anyhow!(
@@ -132,7 +132,7 @@ fn take_field(fields: &mut Fields, name: &str) -> Option<String> {
 
 async fn show(url: &str, typed: &str, json: bool) -> anyhow::Result<()> {
     let code = DeviceCode::parse_scanned(typed)?;
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     let workshop = Workshop::new(store.clone());
     let device = workshop
         .find_device(&code)

@@ -131,7 +131,7 @@ async fn reuse_report_command(url: &str, args: ReuseArgs) -> anyhow::Result<()> 
 /// Opens the store and brings the projections up to date, because batch
 /// documents list a batch's devices from the stock projection.
 async fn open_workshop(url: &str) -> anyhow::Result<Workshop> {
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     Projector::new(store.clone()).catch_up().await?;
     Ok(Workshop::new(store))
 }

@@ -41,10 +41,15 @@ async fn import_donations(url: &str, args: ImportDonationsArgs) -> anyhow::Resul
         eprintln!("warning: {warning}");
     }
 
+    let total = parsed.devices.len();
+    if args.dry_run && super::sqlite_file(url).is_some_and(|path| !path.exists()) {
+        // A dry run on a database that does not exist yet has no serial
+        // numbers to collide with, and must not create the file.
+        return report_dry_run(&args, format, total, &parsed.warnings);
+    }
     let store = super::open(url).await?;
     let workshop = Workshop::new(store.clone());
     let mut problems = Vec::new();
-    let total = parsed.devices.len();
     for (index, device) in parsed.devices.iter().enumerate() {
         if let Some(serial) = &device.serial {
             if let Some(owner) = workshop.device_with_serial(serial).await? {
@@ -62,11 +67,7 @@ async fn import_donations(url: &str, args: ImportDonationsArgs) -> anyhow::Resul
         return Err(report_problems(&args, &problems));
     }
     if args.dry_run {
-        println!(
-            "{} devices ready to import; nothing recorded (--dry-run)",
-            total
-        );
-        return Ok(());
+        return report_dry_run(&args, format, total, &parsed.warnings);
     }
 
     let donation_id = DonationId::generate();
@@ -138,6 +139,29 @@ async fn import_donations(url: &str, args: ImportDonationsArgs) -> anyhow::Resul
             "Print its labels: filiere labels --donation {} --out labels.pdf",
             outcome.donation_id
         );
+    }
+    Ok(())
+}
+
+/// Prints the outcome of a dry run, as JSON with `--json`.
+fn report_dry_run(
+    args: &ImportDonationsArgs,
+    format: &str,
+    total: usize,
+    warnings: &[ImportProblem],
+) -> anyhow::Result<()> {
+    if args.json {
+        let value = serde_json::json!({
+            "dry_run": true,
+            "file": args.file.display().to_string(),
+            "format": format,
+            "devices": total,
+            "warnings": warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "recorded": false,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{total} devices ready to import; nothing recorded (--dry-run)");
     }
     Ok(())
 }

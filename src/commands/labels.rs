@@ -46,7 +46,7 @@ async fn collect_labels(url: &str, args: &LabelsArgs) -> anyhow::Result<Vec<Labe
     if args.donation.is_none() && args.codes.is_empty() {
         anyhow::bail!("name the devices: --donation ID, or --code CODE (repeatable)");
     }
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     Projector::new(store.clone()).catch_up().await?;
     let mut rows = Vec::new();
     if let Some(donation) = &args.donation {

@@ -2,7 +2,7 @@ use filiere_projections::Projector;
 
 /// `filiere rebuild`: replays the whole log into empty projections.
 pub async fn rebuild(url: &str) -> anyhow::Result<()> {
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     let started = std::time::Instant::now();
     let replayed = Projector::new(store.clone()).rebuild().await?;
     let (position, _) = store.head().await?;
@@ -15,7 +15,7 @@ pub async fn rebuild(url: &str) -> anyhow::Result<()> {
 
 /// `filiere verify`: recomputes the hash chain.
 pub async fn verify(url: &str) -> anyhow::Result<()> {
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     let report = store.verify_chain().await?;
     match report.first_break {
         None => {

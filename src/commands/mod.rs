@@ -25,6 +25,34 @@ pub async fn open(url: &str) -> anyhow::Result<EventStore> {
         .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))
 }
 
+/// Opens the event store for a command that only reads. A SQLite file that
+/// does not exist yet is an error naming the file, not a new empty database,
+/// so a mistyped `DATABASE_URL` does not leave a stray file behind.
+pub async fn open_existing(url: &str) -> anyhow::Result<EventStore> {
+    if let Some(path) = sqlite_file(url) {
+        if !path.exists() {
+            anyhow::bail!(
+                "the database file {} does not exist; check DATABASE_URL or --database-url, \
+                 or create it with `filiere serve`, `filiere import donations` or `filiere demo`",
+                path.display()
+            );
+        }
+    }
+    open(url).await
+}
+
+/// File of a `sqlite:` URL, or `None` for another engine or an in-memory
+/// database.
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
 /// Actor recorded for commands run from this terminal.
 pub fn cli_actor(explicit: Option<&str>) -> String {
     match explicit {
@@ -39,3 +67,27 @@ pub fn cli_actor(explicit: Option<&str>) -> String {
 /// Organisation recorded for commands run from this terminal, until accounts
 /// and organisations exist.
 pub const CLI_ORGANISATION: &str = "local";
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_file;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sqlite_file_from_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://filiere.db"),
+            Some(PathBuf::from("filiere.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/filiere.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/filiere.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:data.db"),
+            Some(PathBuf::from("data.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://postgres@127.0.0.1/filiere"), None);
+    }
+}

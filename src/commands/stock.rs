@@ -7,7 +7,7 @@ use filiere_projections::{queries, Projector, StockFilter};
 use crate::cli::StockArgs;
 
 pub async fn run(url: &str, args: StockArgs) -> anyhow::Result<()> {
-    let store = super::open(url).await?;
+    let store = super::open_existing(url).await?;
     Projector::new(store.clone()).catch_up().await?;
     let filter = StockFilter {
         site: args.site,
