@@ -435,6 +435,17 @@ fn zpl_structure() {
             "{format}"
         );
         assert!(format.contains("^FDLenovo"), "{format}");
+        assert!(format.contains("^FDOrdinateur"), "{format}");
+        // Every text field ends above the bottom of the 203-dot label.
+        for field in format.split("^FO").skip(2) {
+            let (position, rest) = field.split_once("^A0N,").unwrap();
+            let top: u32 = position.split(',').nth(1).unwrap().parse().unwrap();
+            let height: u32 = rest.split(',').next().unwrap().parse().unwrap();
+            assert!(
+                top + height <= 203,
+                "field at {top} of {height} dots: {format}"
+            );
+        }
         let magnification: u32 = format.split("^BQN,2,").nth(1).unwrap()[..2]
             .trim_end_matches('^')
             .parse()

@@ -51,7 +51,7 @@ impl DotRect {
 
 /// Builds one ZPL format per label for the roll `template`: the QR symbol
 /// (`^BQN,2,…` with `^FDQA,` data: error correction Q, automatic mode), the
-/// code and the model.
+/// code, the model, and the category with the workshop name.
 pub fn labels_zpl(template: &Template, labels: &[LabelData]) -> Result<String, LabelError> {
     let Some(dpi) = template.dpi() else {
         return Err(LabelError::ZplNeedsRoll {
@@ -86,14 +86,19 @@ fn label_zpl(template: &Template, dpi: u32, label: &PreparedLabel) -> Result<Str
         text_width,
         (area.height as f32 * CODE_HEIGHT_SHARE) as u32,
     );
-    let model_height = ((code_height as f32 * MODEL_TO_CODE_RATIO) as u32).max(MIN_MODEL_DOTS);
-    let model = fit_chars(&label.model, text_width, model_height);
-    let block = code_height
-        + if model.is_empty() {
-            0
-        } else {
-            model_height * 3 / 2
-        };
+    let small_height = ((code_height as f32 * MODEL_TO_CODE_RATIO) as u32).max(MIN_MODEL_DOTS);
+    // Under the code: the model, then the category and the workshop, each
+    // cut to the width left by the QR symbol and dropped when empty.
+    let details = [
+        label.model.clone(),
+        details_line(&label.category, &label.workshop),
+    ];
+    let lines: Vec<String> = details
+        .iter()
+        .map(|text| fit_chars(text, text_width, small_height))
+        .filter(|text| !text.is_empty())
+        .collect();
+    let block = code_height + lines.len() as u32 * small_height * 3 / 2;
     let code_y = area.y + area.height.saturating_sub(block) / 2;
 
     let mut zpl = String::new();
@@ -113,12 +118,22 @@ fn label_zpl(template: &Template, dpi: u32, label: &PreparedLabel) -> Result<Str
         "{}",
         text_field(text_x, code_y, code_height, &label.code)
     );
-    if !model.is_empty() {
-        let model_y = code_y + code_height + model_height / 2;
-        let _ = writeln!(zpl, "{}", text_field(text_x, model_y, model_height, &model));
+    let mut line_y = code_y + code_height + small_height / 2;
+    for line in &lines {
+        let _ = writeln!(zpl, "{}", text_field(text_x, line_y, small_height, line));
+        line_y += small_height * 3 / 2;
     }
     zpl.push_str("^XZ\n");
     Ok(zpl)
+}
+
+/// Category and workshop on one line, either left out when empty.
+fn details_line(category: &str, workshop: &str) -> String {
+    [category.trim(), workshop.trim()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" - ")
 }
 
 fn text_field(x: u32, y: u32, height: u32, text: &str) -> String {
@@ -181,6 +196,19 @@ mod tests {
         let fitted = fit_chars(text, 200, 20);
         assert!(fitted.ends_with("..."), "{fitted}");
         assert!(fitted.chars().count() <= 16, "{fitted}");
+    }
+
+    #[test]
+    fn details_skip_empty_parts() {
+        assert_eq!(
+            details_line("Ordinateur portable", "Atelier du Faubourg"),
+            "Ordinateur portable - Atelier du Faubourg"
+        );
+        assert_eq!(
+            details_line("", "Atelier du Faubourg"),
+            "Atelier du Faubourg"
+        );
+        assert_eq!(details_line("Tablette", " "), "Tablette");
     }
 
     #[test]
