@@ -5,6 +5,8 @@ use filiere_web::ServeConfig;
 use crate::cli::ServeArgs;
 
 pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let zone = filiere_web::local_time::configure_from_env().map_err(anyhow::Error::msg)?;
+    tracing::info!(time_zone = %zone, "pages show times in this time zone");
     let store = super::open(url).await?;
     if args.demo {
         let (position, _) = store.head().await?;

@@ -16,6 +16,7 @@ pub mod errors;
 mod extract;
 mod forms;
 pub mod labels;
+pub mod local_time;
 pub mod messages;
 mod messages_reasons;
 mod pages;

@@ -106,13 +106,11 @@ pub(crate) fn grade_label(grade: &str) -> String {
         .map_or_else(|_| grade.to_string(), |g| g.label_fr().to_string())
 }
 
-/// Formats a stored RFC 3339 time as a French date and time.
-///
-/// NOTE: times are shown in UTC, because the server has no time zone setting for
-/// the workshop yet.
+/// Formats a stored RFC 3339 time as a French date and time in the pages'
+/// time zone (see [`crate::local_time`]).
 pub(crate) fn french_time(stored: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(stored) {
-        Ok(time) => time.format("%d/%m/%Y %H:%M UTC").to_string(),
+        Ok(time) => crate::local_time::format_local(time.to_utc()),
         Err(_) => stored.to_string(),
     }
 }
