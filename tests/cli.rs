@@ -230,8 +230,6 @@ async fn every_step_then_rebuild(db: TestDatabase) {
     assert!(too_late.contains("731 days"), "{too_late}");
     let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(90)).to_string();
     record(laptop, "handover", &["--mode", "loan", "--due", &due]);
-    let converted = record(laptop, "convert", &[]);
-    assert!(converted.contains("convert recorded"), "{converted}");
     record(laptop, "return", &["--notes", "fin de prêt"]);
     assert_eq!(cli.status_of(laptop), "returned");
     let not_again = cli.fails(&["device", "record", laptop, "reserve"]);
@@ -249,6 +247,13 @@ async fn every_step_then_rebuild(db: TestDatabase) {
     record(laptop, "stock", &["--site", "Chartres"]);
     record(laptop, "handover", &["--mode", "sale", "--price", "180"]);
     assert_eq!(cli.status_of(laptop), "handed_over");
+    let sold_returned = cli.fails(&["device", "record", laptop, "return"]);
+    assert!(
+        sold_returned.contains("only a loan is returned"),
+        "{sold_returned}"
+    );
+    let sold_converted = cli.fails(&["device", "record", laptop, "convert"]);
+    assert!(sold_converted.contains("'convert'"), "{sold_converted}");
 
     record(
         &codes[1],

@@ -402,7 +402,9 @@ impl Device {
             .iter()
             .copied()
             .filter(|step| match step {
-                Step::Convert => matches!(self.handover_mode, Some(HandoverMode::Loan { .. })),
+                Step::Convert | Step::Return => {
+                    matches!(self.handover_mode, Some(HandoverMode::Loan { .. }))
+                }
                 Step::Reserve | Step::Handover => self.readiness_gaps().is_empty(),
                 _ => true,
             })
@@ -499,7 +501,26 @@ impl Device {
                 prescription_id,
                 mode,
             } => self.decide_handover(household_id, prescription_id, mode, today)?,
-            DeviceCommand::Return { notes } => DeviceEvent::Returned { notes },
+            DeviceCommand::Return { notes } => {
+                // A donated or sold device belongs to the household: it is
+                // never "returned". One brought back later enters again as
+                // a new donation, so that it is not counted twice.
+                if self.status == DeviceStatus::HandedOver
+                    && !matches!(self.handover_mode, Some(HandoverMode::Loan { .. }))
+                {
+                    return Err(invalid(
+                        "step",
+                        step.as_str(),
+                        &format!(
+                            "device {} was handed over as a donation or sale and belongs to the \
+                             household; only a loan is returned. If the household gives it \
+                             back, record it in a new donation batch",
+                            self.display_name()
+                        ),
+                    ));
+                }
+                DeviceEvent::Returned { notes }
+            }
             DeviceCommand::ConvertLoanToDonation => {
                 if !matches!(self.handover_mode, Some(HandoverMode::Loan { .. })) {
                     return Err(self.step_not_allowed(step));

@@ -1054,6 +1054,30 @@ fn loan_due_date_bounds() {
 }
 
 #[test]
+fn return_allowed_only_for_loan() {
+    let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+    bench.step(hand_over(1, loan_for(60)));
+    assert!(bench.device.allowed_steps().contains(&Step::Return));
+    bench.step(DeviceCommand::Return {
+        notes: String::new(),
+    });
+    assert_eq!(bench.device.status, DeviceStatus::Returned);
+
+    for mode in [HandoverMode::Donation, sale(5_000)] {
+        let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+        bench.step(hand_over(1, mode));
+        assert!(!bench.device.allowed_steps().contains(&Step::Return));
+        let error = bench
+            .decide(DeviceCommand::Return {
+                notes: String::new(),
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("only a loan is returned"), "{error}");
+    }
+}
+
+#[test]
 fn convert_allowed_only_for_loan() {
     let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
     bench.step(hand_over(1, loan_for(60)));
@@ -1559,16 +1583,16 @@ fn random_commands_reach_every_event() {
             "no command was rejected with {kind}; counts: {rejection_counts:?}"
         );
     }
-    // With this seed the sequences produced 227 handovers, and 21 sequences
-    // handed over after a return, when this test was written. The thresholds
-    // leave room to retune the weights.
+    // With this seed the sequences produced 227 handovers when this test was
+    // written. Since only a loan can be returned, 8 sequences hand over
+    // again after a return. The thresholds leave room to retune the weights.
     let handed_over = event_counts.get("handed_over").copied().unwrap_or(0);
     assert!(
         handed_over >= sequences / 5,
         "only {handed_over} handovers in {sequences} sequences; counts: {event_counts:?}"
     );
     assert!(
-        handovers_after_return >= sequences / 50,
+        handovers_after_return >= sequences / 100,
         "only {handovers_after_return} of {sequences} sequences hand over after a return"
     );
 }
