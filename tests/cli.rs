@@ -59,6 +59,17 @@ impl Cli {
         path
     }
 
+    /// Creates the database with its tables, as a first recording command
+    /// would, so that reading commands find it even when a test records
+    /// nothing.
+    async fn create_database(&self) {
+        filiere_store::EventStore::connect(&self.url)
+            .await
+            .expect("the test database opens")
+            .close()
+            .await;
+    }
+
     fn stock(&self) -> Vec<Value> {
         serde_json::from_str(&self.ok(&["stock", "--json"])).unwrap()
     }
@@ -312,6 +323,7 @@ async fn every_step_then_rebuild(db: TestDatabase) {
 
 async fn bad_file_records_nothing(db: TestDatabase) {
     let cli = Cli::new(&db);
+    cli.create_database().await;
     let bad = cli.write(
         "bad.csv",
         "category,brand,model,serial\nlaptop,Dell,E5530,6.37702E+15\nfridge,Brandt,X,ABC1\nlaptop,HP,430,SAME1\nlaptop,HP,430,SAME1\n",
@@ -411,6 +423,7 @@ async fn bad_inputs_name_the_value(db: TestDatabase) {
 /// whole batch or nothing.
 async fn killed_import_leaves_no_partial_batch(db: TestDatabase) {
     let cli = Cli::new(&db);
+    cli.create_database().await;
     let mut csv = String::from("category,brand,model,serial\n");
     for i in 0..20_000 {
         csv.push_str(&format!("laptop,Dell,Latitude,KILL{i:06}\n"));
