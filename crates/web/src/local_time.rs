@@ -68,14 +68,23 @@ mod tests {
     #[test]
     fn paris_winter_and_summer() {
         let paris = chrono_tz::Europe::Paris;
-        assert_eq!(format_in(utc(2025, 2, 7, 14), paris), "07/02/2025 15:05 CET");
-        assert_eq!(format_in(utc(2025, 7, 7, 14), paris), "07/07/2025 16:05 CEST");
+        assert_eq!(
+            format_in(utc(2025, 2, 7, 14), paris),
+            "07/02/2025 15:05 CET"
+        );
+        assert_eq!(
+            format_in(utc(2025, 7, 7, 14), paris),
+            "07/07/2025 16:05 CEST"
+        );
     }
 
     #[test]
     fn overseas_zone() {
         let reunion = parse_zone("Indian/Reunion").unwrap();
-        assert_eq!(format_in(utc(2025, 2, 7, 22), reunion), "08/02/2025 02:05 +04");
+        assert_eq!(
+            format_in(utc(2025, 2, 7, 22), reunion),
+            "08/02/2025 02:05 +04"
+        );
     }
 
     #[test]
