@@ -95,6 +95,12 @@ async fn import_on_device(url: &str, typed: &str, args: &ImportEvidenceArgs) -> 
             file.file_name, file.kind, file.sha256
         );
     }
+    for file in &imported.already_recorded {
+        println!(
+            "{}: {} report already recorded on {code} (SHA-256 {}); nothing new recorded",
+            file.file_name, file.kind, file.sha256
+        );
+    }
     for event in &imported.events {
         println!("{code}: {}", event.summary_fr());
     }
@@ -178,9 +184,10 @@ async fn import_groups(
             .await
         {
             Ok(imported) => println!(
-                "matched {} -> {code}: {} step(s) recorded",
+                "matched {} -> {code}: {} step(s) recorded, {} file(s) already recorded",
                 names.join(", "),
-                imported.events.len()
+                imported.events.len(),
+                imported.already_recorded.len()
             ),
             Err(error) => {
                 failed += 1;

@@ -69,7 +69,11 @@ pub fn parse_smartctl(bytes: &[u8]) -> Result<DiskHealth, EvidenceError> {
 
 fn parse_json(bytes: &[u8]) -> Result<Value, EvidenceError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match serde_json::from_slice::<Value>(bytes) {
+    // smartctl copies the drive's identity strings as the firmware returns
+    // them, which may not be UTF-8; those bytes become U+FFFD, as in the
+    // other parsers, instead of failing the whole report.
+    let text = String::from_utf8_lossy(bytes);
+    match serde_json::from_str::<Value>(&text) {
         Ok(report @ Value::Object(_)) => Ok(report),
         Ok(_) => Err(EvidenceError::new(
             "file",

@@ -157,3 +157,18 @@ fn spreadsheet_serial_rejected() {
     let error = parse_json(&report).expect_err("serial");
     assert_eq!(error.location, "field serial_number");
 }
+
+#[test]
+fn non_utf8_model_replaced() {
+    let report = ata_report(json!({"smart_status": {"passed": true}}));
+    let mut bytes = report.replace("TEST DISK", "TEST @@ DISK").into_bytes();
+    let at = bytes
+        .windows(2)
+        .position(|w| w == b"@@")
+        .expect("model marker");
+    bytes[at] = 0xE9;
+    bytes[at + 1] = 0xFF;
+    let health = parse_smartctl(&bytes).expect("report with Latin-1 bytes is read");
+    assert_eq!(health.model, "TEST \u{FFFD}\u{FFFD} DISK");
+    assert_eq!(health.serial.as_deref(), Some("SN0001"));
+}

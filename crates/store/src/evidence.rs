@@ -88,4 +88,52 @@ impl EventStore {
         }
         Ok(Some((file, content)))
     }
+
+    /// Describes the stored files with these hashes, in the order given,
+    /// without reading their content; a hash with no stored file is left out.
+    pub async fn evidence_descriptions(
+        &self,
+        hashes: &[String],
+    ) -> Result<Vec<EvidenceFile>, StoreError> {
+        let mut files = Vec::with_capacity(hashes.len());
+        for sha256 in hashes {
+            let row = sqlx::query(
+                "SELECT sha256, kind, file_name, size, recorded_at FROM evidence WHERE sha256 = $1",
+            )
+            .bind(sha256.to_ascii_lowercase())
+            .fetch_optional(self.pool())
+            .await?;
+            if let Some(row) = row {
+                files.push(EvidenceFile {
+                    sha256: row.try_get("sha256")?,
+                    kind: row.try_get("kind")?,
+                    file_name: row.try_get("file_name")?,
+                    size: row.try_get("size")?,
+                    recorded_at: row.try_get("recorded_at")?,
+                });
+            }
+        }
+        Ok(files)
+    }
+
+    /// Lists the streams whose diagnosis or erasure events cite the evidence
+    /// file `sha256`, which must be 64 hex digits.
+    ///
+    /// NOTE: this scans the payloads of every diagnosis and erasure event;
+    /// a table of citations would avoid the scan on a large log.
+    pub async fn streams_citing_evidence(&self, sha256: &str) -> Result<Vec<String>, StoreError> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("%{}%", sha256.to_ascii_lowercase());
+        let streams = sqlx::query_scalar(
+            "SELECT DISTINCT stream_id FROM events \
+             WHERE event_type IN ('diagnosed', 'data_erased') AND payload LIKE $1 \
+             ORDER BY stream_id",
+        )
+        .bind(pattern)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(streams)
+    }
 }
