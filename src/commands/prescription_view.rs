@@ -2,10 +2,12 @@
 //! events, matching devices, step outcomes and counts. Households appear by
 //! id only.
 
+use chrono::NaiveDate;
 use filiere_domain::event::HandoverMode;
 use filiere_domain::prescription::matching::CandidateDevice;
 use filiere_domain::prescription::Prescription;
 use filiere_domain::PrescriptionId;
+use filiere_projections::{prescriptions, LoanScope, Projector};
 use filiere_store::prescriptions::PrescriptionOutcome;
 use filiere_store::workshop::Workshop;
 
@@ -155,6 +157,65 @@ pub async fn stats(workshop: &Workshop, json: bool) -> anyhow::Result<()> {
     for count in counts {
         println!("{}  {}  {}", count.commune, count.eligibility, count.count);
     }
+    Ok(())
+}
+
+/// Prints the loans due before `as_of`, most overdue first, after bringing
+/// the read model up to date. `organisation` is the global option: its
+/// default, `local`, lists every organisation's loans.
+pub async fn overdue(
+    workshop: &Workshop,
+    organisation: &str,
+    as_of: NaiveDate,
+    json: bool,
+) -> anyhow::Result<()> {
+    Projector::new(workshop.store().clone()).catch_up().await?;
+    let scope = if organisation == super::CLI_ORGANISATION {
+        LoanScope::All
+    } else {
+        LoanScope::Organisation(organisation.to_string())
+    };
+    let rows = prescriptions::overdue_loans(workshop.store().pool(), &scope, as_of).await?;
+    let days_late = |due: &Option<String>| -> i64 {
+        due.as_deref()
+            .and_then(|due| due.parse::<NaiveDate>().ok())
+            .map_or(0, |due| (as_of - due).num_days())
+    };
+    if json {
+        let value: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                serde_json::json!({
+                    "prescription_id": row.prescription_id,
+                    "due_on": row.due_on,
+                    "days_overdue": days_late(&row.due_on),
+                    "device_code": row.device_code,
+                    "workshop_organisation": row.workshop_organisation,
+                    "referrer_organisation": row.referrer_organisation,
+                    "household_id": row.household_id,
+                    "category": row.category,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("No loan is overdue as of {as_of}");
+        return Ok(());
+    }
+    println!("due on      days late  device   prescription                          workshop");
+    for row in &rows {
+        println!(
+            "{}  {:>9}  {:<7}  {}  {}",
+            row.due_on.as_deref().unwrap_or("-"),
+            days_late(&row.due_on),
+            row.device_code.as_deref().unwrap_or("-"),
+            row.prescription_id,
+            row.workshop_organisation.as_deref().unwrap_or("-")
+        );
+    }
+    println!("{} overdue loan(s) as of {as_of}", rows.len());
     Ok(())
 }
 

@@ -8,6 +8,9 @@
 //!   only;
 //! - referrers (social workers) see and act on the prescriptions of their
 //!   own organisation only;
+//! - technicians and workshop coordinators see the prescriptions no
+//!   workshop has taken yet and handle those their organisation accepted;
+//!   they see a household's identity only once they accepted;
 //! - funder viewers see aggregate figures only, never a household, a person
 //!   or a single device;
 //! - administrators manage organisations, users, memberships and tokens, and
@@ -117,9 +120,34 @@ pub enum Action<'a> {
     TransferDevice {
         holder: &'a str,
     },
-    /// See or change prescriptions of an organisation.
+    /// Issue prescriptions for an organisation and follow them: the
+    /// referrers' pages.
     ManagePrescriptions {
         organisation_id: &'a str,
+    },
+    /// Receive prescriptions as the workshop `organisation_id`: see the
+    /// incoming ones, accept or decline them, reserve, hand over and follow
+    /// the loans.
+    HandlePrescriptions {
+        organisation_id: &'a str,
+    },
+    /// See one prescription (never the household's identity). Any workshop
+    /// sees a prescription no workshop has accepted or declined yet
+    /// (`workshop_organisation` is `None`).
+    ViewPrescription {
+        referrer_organisation: &'a str,
+        workshop_organisation: Option<&'a str>,
+    },
+    /// Record a workshop step (accept, decline, reserve, hand over, loan
+    /// steps) on one prescription.
+    HandlePrescription {
+        workshop_organisation: Option<&'a str>,
+    },
+    /// See the name and contact details of a prescription's household: the
+    /// referrer's organisation, and the workshop once it accepted.
+    ViewHouseholdIdentity {
+        referrer_organisation: &'a str,
+        workshop_organisation: Option<&'a str>,
     },
     /// See aggregate figures (no household, person or single device).
     ViewAggregates,
@@ -173,6 +201,37 @@ pub fn authorize(principal: &Principal, action: &Action<'_>) -> Result<(), Denie
         ) => own(organisation_id) && matches!(role, Technician | WorkshopCoordinator),
         (WorkshopCoordinator, Action::ViewAggregates) => true,
         (Referrer, Action::ManagePrescriptions { organisation_id }) => own(organisation_id),
+        (
+            Referrer,
+            Action::ViewPrescription {
+                referrer_organisation,
+                ..
+            }
+            | Action::ViewHouseholdIdentity {
+                referrer_organisation,
+                ..
+            },
+        ) => own(referrer_organisation),
+        (Technician | WorkshopCoordinator, Action::HandlePrescriptions { organisation_id }) => {
+            own(organisation_id)
+        }
+        (
+            Technician | WorkshopCoordinator,
+            Action::ViewPrescription {
+                workshop_organisation,
+                ..
+            }
+            | Action::HandlePrescription {
+                workshop_organisation,
+            },
+        ) => workshop_organisation.is_none_or(own),
+        (
+            Technician | WorkshopCoordinator,
+            Action::ViewHouseholdIdentity {
+                workshop_organisation,
+                ..
+            },
+        ) => workshop_organisation.is_some_and(own),
         (FunderViewer, Action::ViewAggregates) => true,
         _ => false,
     };
@@ -252,6 +311,94 @@ mod tests {
         )
         .is_err());
         assert!(authorize(&p, &Action::ViewDevice { holder: "org-a" }).is_err());
+    }
+
+    #[test]
+    fn workshop_handles_incoming_and_own_prescriptions() {
+        let p = principal(Role::Technician);
+        let own = Action::HandlePrescriptions {
+            organisation_id: "org-a",
+        };
+        assert!(authorize(&p, &own).is_ok());
+        let other = Action::HandlePrescriptions {
+            organisation_id: "org-b",
+        };
+        assert!(authorize(&p, &other).is_err());
+        let incoming = Action::HandlePrescription {
+            workshop_organisation: None,
+        };
+        assert!(authorize(&p, &incoming).is_ok());
+        let accepted_here = Action::HandlePrescription {
+            workshop_organisation: Some("org-a"),
+        };
+        assert!(authorize(&p, &accepted_here).is_ok());
+        let accepted_elsewhere = Action::HandlePrescription {
+            workshop_organisation: Some("org-b"),
+        };
+        assert!(authorize(&p, &accepted_elsewhere).is_err());
+        let view_elsewhere = Action::ViewPrescription {
+            referrer_organisation: "ccas",
+            workshop_organisation: Some("org-b"),
+        };
+        assert!(authorize(&p, &view_elsewhere).is_err());
+        let issue = Action::ManagePrescriptions {
+            organisation_id: "org-a",
+        };
+        assert!(authorize(&p, &issue).is_err());
+    }
+
+    #[test]
+    fn household_identity_after_acceptance_only() {
+        let technician = principal(Role::WorkshopCoordinator);
+        let before = Action::ViewHouseholdIdentity {
+            referrer_organisation: "ccas",
+            workshop_organisation: None,
+        };
+        assert!(authorize(&technician, &before).is_err());
+        let after = Action::ViewHouseholdIdentity {
+            referrer_organisation: "ccas",
+            workshop_organisation: Some("org-a"),
+        };
+        assert!(authorize(&technician, &after).is_ok());
+        let referrer = principal(Role::Referrer);
+        let own = Action::ViewHouseholdIdentity {
+            referrer_organisation: "org-a",
+            workshop_organisation: None,
+        };
+        assert!(authorize(&referrer, &own).is_ok());
+        let other = Action::ViewHouseholdIdentity {
+            referrer_organisation: "org-b",
+            workshop_organisation: None,
+        };
+        assert!(authorize(&referrer, &other).is_err());
+        let step = Action::HandlePrescription {
+            workshop_organisation: None,
+        };
+        assert!(authorize(&referrer, &step).is_err());
+    }
+
+    #[test]
+    fn funder_never_sees_prescriptions() {
+        let p = principal(Role::FunderViewer);
+        let actions = [
+            Action::HandlePrescriptions {
+                organisation_id: "org-a",
+            },
+            Action::ViewPrescription {
+                referrer_organisation: "org-a",
+                workshop_organisation: Some("org-a"),
+            },
+            Action::HandlePrescription {
+                workshop_organisation: None,
+            },
+            Action::ViewHouseholdIdentity {
+                referrer_organisation: "org-a",
+                workshop_organisation: Some("org-a"),
+            },
+        ];
+        for action in &actions {
+            assert!(authorize(&p, action).is_err(), "{action:?}");
+        }
     }
 
     #[test]
