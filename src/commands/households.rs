@@ -10,6 +10,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use filiere_domain::prescription::EligibilityRule;
 use filiere_domain::HouseholdId;
 use filiere_store::households::HouseholdIdentity;
+use filiere_store::privacy::DEFAULT_RETENTION_DAYS;
 use filiere_store::workshop::Workshop;
 
 #[derive(Debug, Args)]
@@ -96,13 +97,17 @@ pub struct AddSchemeArgs {
     /// Eligible when the beneficiary is a registered job seeker.
     #[arg(long)]
     pub job_seeker: bool,
+    /// Funder programme that pays for these households' equipment, counted
+    /// on the funders' dashboard.
+    #[arg(long)]
+    pub programme: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct RetentionArgs {
     /// Erase identities of households whose prescriptions all closed more than
     /// this many days ago.
-    #[arg(long, env = "FILIERE_RETENTION_DAYS", default_value_t = 365)]
+    #[arg(long, env = "FILIERE_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
     pub days: u32,
 }
 
@@ -146,7 +151,10 @@ pub async fn scheme(url: &str, args: SchemeArgs) -> anyhow::Result<()> {
     match args.action {
         SchemeAction::Add(add) => {
             let name = add.name.clone();
-            let scheme = store.create_scheme(&name, rule(add), Utc::now()).await?;
+            let programme = add.programme.clone();
+            let scheme = store
+                .create_scheme_in_programme(&name, rule(add), programme.as_deref(), Utc::now())
+                .await?;
             println!("{}  {}: {}", scheme.id, scheme.name, scheme.rule.describe());
         }
         SchemeAction::List { json } => {

@@ -22,6 +22,10 @@ use crate::prescriptions::PrescriptionStoreError;
 use crate::workshop::{Workshop, CODE_KEY};
 use crate::{RecordedEvent, StoreError};
 
+/// Retention period of `filiere retention` and of the sweep `filiere serve`
+/// runs daily, in days, when none is configured.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
 /// Number of prescriptions issued for one commune and eligibility category.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PrescriptionCount {

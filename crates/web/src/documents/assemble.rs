@@ -85,7 +85,7 @@ pub async fn reuse_report(
 
 /// Reads back each evidence file the certificates cite and checks its hash,
 /// once per file.
-async fn check_evidence(
+pub(super) async fn check_evidence(
     store: &EventStore,
     certificates: &mut [ErasureCertificate],
 ) -> Result<(), DocumentError> {

@@ -1,7 +1,9 @@
 //! The single error type of the documents module.
 
 use filiere_domain::codec::CodecError;
+use filiere_domain::prescription::PrescriptionStatus;
 use filiere_projections::ProjectionError;
+use filiere_store::prescriptions::PrescriptionStoreError;
 use filiere_store::StoreError;
 use thiserror::Error;
 
@@ -30,6 +32,27 @@ pub enum DocumentError {
     #[error("stream {stream} does not start with a reception event; the log is inconsistent")]
     MalformedStream { stream: String },
 
+    #[error("no prescription with id {0}; `filiere prescription show ID` checks an id")]
+    PrescriptionNotFound(String),
+
+    #[error(
+        "prescription {prescription} is {status}: a handover sheet exists once its device is \
+         handed over; record the handover first"
+    )]
+    NotHandedOver {
+        prescription: String,
+        status: PrescriptionStatus,
+    },
+
+    #[error(
+        "stream {stream} has no handover for prescription {prescription}, which records one; \
+         the log is inconsistent"
+    )]
+    HandoverMissing {
+        prescription: String,
+        stream: String,
+    },
+
     #[error("event at position {position} cannot be read: {reason}")]
     Event { position: i64, reason: String },
 
@@ -38,6 +61,9 @@ pub enum DocumentError {
 
     #[error(transparent)]
     Projection(#[from] ProjectionError),
+
+    #[error(transparent)]
+    Prescription(#[from] PrescriptionStoreError),
 
     #[error(transparent)]
     Codec(#[from] CodecError),
