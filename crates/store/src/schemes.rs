@@ -19,15 +19,31 @@ impl EventStore {
         rule: EligibilityRule,
         now: DateTime<Utc>,
     ) -> Result<EligibilityScheme, PrescriptionStoreError> {
-        let scheme = EligibilityScheme::new(SchemeId::generate(), name, rule)?;
+        self.create_scheme_in_programme(name, rule, None, now).await
+    }
+
+    /// Checks and records a new scheme whose households are equipped under
+    /// a funder programme; prescriptions issued under it carry the
+    /// programme into the log.
+    pub async fn create_scheme_in_programme(
+        &self,
+        name: &str,
+        rule: EligibilityRule,
+        programme: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<EligibilityScheme, PrescriptionStoreError> {
+        let scheme =
+            EligibilityScheme::new(SchemeId::generate(), name, rule)?.with_programme(programme)?;
         let rule_json = serde_json::to_string(&scheme.rule).expect("rules serialise to JSON");
         let inserted = sqlx::query(
-            "INSERT INTO eligibility_schemes (id, name, rule, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO eligibility_schemes (id, name, rule, created_at, programme) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(scheme.id.to_string())
         .bind(&scheme.name)
         .bind(rule_json)
         .bind(format_time(now))
+        .bind(scheme.programme.as_deref())
         .execute(self.pool())
         .await;
         match inserted {
@@ -41,10 +57,11 @@ impl EventStore {
 
     /// Lists every scheme, by name.
     pub async fn schemes(&self) -> Result<Vec<EligibilityScheme>, PrescriptionStoreError> {
-        let rows = sqlx::query("SELECT id, name, rule FROM eligibility_schemes ORDER BY name")
-            .fetch_all(self.pool())
-            .await
-            .map_err(StoreError::from)?;
+        let rows =
+            sqlx::query("SELECT id, name, rule, programme FROM eligibility_schemes ORDER BY name")
+                .fetch_all(self.pool())
+                .await
+                .map_err(StoreError::from)?;
         rows.iter().map(scheme_from_row).collect()
     }
 
@@ -55,7 +72,7 @@ impl EventStore {
     ) -> Result<EligibilityScheme, PrescriptionStoreError> {
         let key = id_or_name.trim();
         let row = sqlx::query(
-            "SELECT id, name, rule FROM eligibility_schemes WHERE id = $1 OR name = $1",
+            "SELECT id, name, rule, programme FROM eligibility_schemes WHERE id = $1 OR name = $1",
         )
         .bind(key)
         .fetch_optional(self.pool())
@@ -72,6 +89,7 @@ fn scheme_from_row(row: &AnyRow) -> Result<EligibilityScheme, PrescriptionStoreE
     let id: String = row.try_get("id").map_err(StoreError::from)?;
     let name: String = row.try_get("name").map_err(StoreError::from)?;
     let rule: String = row.try_get("rule").map_err(StoreError::from)?;
+    let programme: Option<String> = row.try_get("programme").map_err(StoreError::from)?;
     let corrupt = |reason: String| StoreError::Corrupt {
         position: 0,
         reason: format!("eligibility scheme '{name}': {reason}"),
@@ -81,7 +99,12 @@ fn scheme_from_row(row: &AnyRow) -> Result<EligibilityScheme, PrescriptionStoreE
         .map_err(|error| corrupt(format!("id '{id}' is not a UUID: {error}")))?;
     let rule = serde_json::from_str(&rule)
         .map_err(|error| corrupt(format!("rule is not a valid rule: {error}")))?;
-    Ok(EligibilityScheme { id, name, rule })
+    Ok(EligibilityScheme {
+        id,
+        name,
+        rule,
+        programme,
+    })
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {

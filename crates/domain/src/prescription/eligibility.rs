@@ -133,6 +133,11 @@ pub struct EligibilityScheme {
     pub id: SchemeId,
     pub name: String,
     pub rule: EligibilityRule,
+    /// Funder programme that pays for the equipment of the households this
+    /// scheme admits, such as "France Services numérique 2026". Absent from
+    /// schemes recorded before programmes existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme: Option<String>,
 }
 
 impl EligibilityScheme {
@@ -148,7 +153,25 @@ impl EligibilityScheme {
             return Err(invalid("scheme name", "", "give the scheme a name"));
         }
         let rule = check_rule(rule)?;
-        Ok(EligibilityScheme { id, name, rule })
+        Ok(EligibilityScheme {
+            id,
+            name,
+            rule,
+            programme: None,
+        })
+    }
+
+    /// Sets the funder programme: 1 to 100 characters, or `None` (a blank
+    /// name is `None`).
+    pub fn with_programme(
+        mut self,
+        programme: Option<&str>,
+    ) -> Result<EligibilityScheme, DomainError> {
+        self.programme = match programme {
+            Some(name) => Some(bounded("funder programme", name, 100)?).filter(|n| !n.is_empty()),
+            None => None,
+        };
+        Ok(self)
     }
 
     /// Checks `evidence` against the rule and returns the household's
@@ -332,6 +355,31 @@ mod tests {
         assert!(EligibilityScheme::new(SchemeId::generate(), "X", zero).is_err());
         let unnamed = EligibilityScheme::new(SchemeId::generate(), " ", EligibilityRule::Student);
         assert!(unnamed.is_err());
+    }
+
+    #[test]
+    fn scheme_without_programme_still_reads() {
+        let json =
+            r#"{"id":"01a2427c-722d-7180-9830-1183f14a93d6","name":"X","rule":{"kind":"student"}}"#;
+        let scheme: EligibilityScheme = serde_json::from_str(json).unwrap();
+        assert_eq!(scheme.programme, None);
+        assert!(!serde_json::to_string(&scheme)
+            .unwrap()
+            .contains("programme"));
+    }
+
+    #[test]
+    fn programme_trimmed_and_bounded() {
+        let named = scheme(EligibilityRule::Student)
+            .with_programme(Some("  Plan numérique 28 "))
+            .unwrap();
+        assert_eq!(named.programme.as_deref(), Some("Plan numérique 28"));
+        let blank = scheme(EligibilityRule::Student).with_programme(Some(" "));
+        assert_eq!(blank.unwrap().programme, None);
+        let long = "p".repeat(101);
+        assert!(scheme(EligibilityRule::Student)
+            .with_programme(Some(&long))
+            .is_err());
     }
 
     #[test]
