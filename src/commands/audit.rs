@@ -9,11 +9,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use filiere_domain::territory::Territories;
 use filiere_projections::audit::target::DEFAULT_NATIONAL_TARGET;
 use filiere_projections::audit::{
-    build_report, build_trace, load_target, replay, report_csv, report_json, resolve_target,
-    save_target, trace_csv, trace_json, AuditTarget, Cutoff, ResolvedTarget, ShareMethod,
-    TargetUnit,
+    build_quarterly_report, build_report, build_trace, load_target, load_target_at, replay,
+    report_csv, report_json, resolve_target, save_target, trace_csv, trace_json, AuditTarget,
+    Cutoff, Quarter, Replay, ResolvedTarget, ShareMethod, TargetUnit,
 };
-use filiere_store::EventStore;
+use filiere_store::{EventStore, Metadata};
+use filiere_web::documents::quarterly_report_pdf;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -39,7 +40,7 @@ pub struct TargetArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TargetAction {
-    /// Record a new target; earlier targets are kept in the database.
+    /// Record a new target revision in the event log; earlier revisions still apply to earlier dates.
     Set(TargetSetArgs),
     /// Show the current target and its share.
     Show,
@@ -63,7 +64,8 @@ pub struct TargetSetArgs {
     #[arg(long, default_value_t = DEFAULT_NATIONAL_TARGET)]
     pub national_target: u64,
 
-    /// Organisation id whose devices count for the territory (repeatable; default: all).
+    /// Organisation id whose handovers without a prescription count for the territory
+    /// (repeatable; default: all). Handovers with a prescription count by the household's commune.
     #[arg(long = "workshop")]
     pub workshops: Vec<String>,
 
@@ -76,6 +78,8 @@ pub struct TargetSetArgs {
 pub enum ExportFormat {
     Json,
     Csv,
+    /// French quarterly report with charts; needs --quarter (report only).
+    Pdf,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +91,11 @@ pub struct ExportArgs {
     /// Include the events up to this log position; default: the current head.
     #[arg(long)]
     pub position: Option<i64>,
+
+    /// Calendar quarter, such as 2026-Q3: figures as of its last day (or of --as-of, which
+    /// must fall in the quarter), plus the quarter's own flows in the PDF.
+    #[arg(long, conflicts_with = "position")]
+    pub quarter: Option<Quarter>,
 
     #[arg(long, value_enum)]
     pub format: ExportFormat,
@@ -125,7 +134,8 @@ async fn set_target(store: &EventStore, args: TargetSetArgs) -> anyhow::Result<(
     // before anything is saved.
     let resolved = resolve_target(Territories::embedded(), target)?;
     let actor = super::cli_actor(args.actor.as_deref());
-    let revision = save_target(store, &resolved.target, &actor, Utc::now()).await?;
+    let metadata = Metadata::new(actor, super::CLI_ORGANISATION);
+    let revision = save_target(store, &resolved.target, metadata, Utc::now()).await?;
     println!("Saved audit target revision {revision}.");
     print_target(&resolved);
     Ok(())
@@ -143,6 +153,17 @@ async fn show_target(store: &EventStore) -> anyhow::Result<()> {
 
 async fn current_target(store: &EventStore) -> anyhow::Result<Option<ResolvedTarget>> {
     let Some(target) = load_target(store).await? else {
+        return Ok(None);
+    };
+    Ok(Some(resolve_target(Territories::embedded(), target)?))
+}
+
+/// Loads and resolves the target that applied at the replay's cutoff.
+async fn target_at(
+    store: &EventStore,
+    replayed: &Replay,
+) -> anyhow::Result<Option<ResolvedTarget>> {
+    let Some(target) = load_target_at(store, replayed).await? else {
         return Ok(None);
     };
     Ok(Some(resolve_target(Territories::embedded(), target)?))
@@ -182,17 +203,33 @@ fn cutoff(args: &ExportArgs) -> Cutoff {
 }
 
 async fn write_report(store: &EventStore, args: ExportArgs) -> anyhow::Result<()> {
-    let target = current_target(store).await?;
-    if target.is_none() {
-        tracing::warn!("no audit target is set: the report has figures but no progress");
+    let today = Utc::now().date_naive();
+    if args.format == ExportFormat::Pdf && args.quarter.is_none() {
+        anyhow::bail!(
+            "the PDF report covers one quarter: add --quarter YEAR-QN, such as --quarter 2026-Q3"
+        );
     }
-    let replayed = replay(store, cutoff(&args), Utc::now().date_naive()).await?;
-    let report = build_report(&replayed, target);
-    let text = match args.format {
-        ExportFormat::Json => report_json(&report),
-        ExportFormat::Csv => report_csv(&report),
+    let cutoff = match args.quarter {
+        Some(quarter) => Cutoff::Date(quarter.cutoff_day(args.as_of, today)?),
+        None => cutoff(&args),
     };
-    write_file(&args.out, &text)?;
+    let replayed = replay(store, cutoff, today).await?;
+    let target = target_at(store, &replayed).await?;
+    if target.is_none() {
+        tracing::warn!(
+            "no audit target applied at this cutoff: the report has figures but no progress"
+        );
+    }
+    let bytes = match (args.format, args.quarter) {
+        (ExportFormat::Pdf, Some(quarter)) => {
+            quarterly_report_pdf(&build_quarterly_report(&replayed, target, quarter))
+        }
+        (ExportFormat::Json, _) => report_json(&build_report(&replayed, target)).into_bytes(),
+        (ExportFormat::Csv, _) | (ExportFormat::Pdf, None) => {
+            report_csv(&build_report(&replayed, target)).into_bytes()
+        }
+    };
+    write_file(&args.out, &bytes)?;
     println!(
         "Wrote {}: figures at log position {} (hash {})",
         args.out.display(),
@@ -203,13 +240,21 @@ async fn write_report(store: &EventStore, args: ExportArgs) -> anyhow::Result<()
 }
 
 async fn write_trace(store: &EventStore, args: ExportArgs) -> anyhow::Result<()> {
-    let replayed = replay(store, cutoff(&args), Utc::now().date_naive()).await?;
+    let today = Utc::now().date_naive();
+    let cutoff = match args.quarter {
+        Some(quarter) => Cutoff::Date(quarter.cutoff_day(args.as_of, today)?),
+        None => cutoff(&args),
+    };
+    let replayed = replay(store, cutoff, today).await?;
     let trace = build_trace(&replayed);
     let text = match args.format {
         ExportFormat::Json => trace_json(&trace),
         ExportFormat::Csv => trace_csv(&trace),
+        ExportFormat::Pdf => anyhow::bail!(
+            "the traceability export is JSON or CSV: use --format json or --format csv"
+        ),
     };
-    write_file(&args.out, &text)?;
+    write_file(&args.out, text.as_bytes())?;
     println!(
         "Wrote {}: {} device(s) at log position {} (hash {})",
         args.out.display(),
@@ -220,6 +265,6 @@ async fn write_trace(store: &EventStore, args: ExportArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }

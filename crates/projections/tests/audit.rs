@@ -1,6 +1,8 @@
 //! Audit suite: figures recomputed from the log as of a date or position,
 //! on SQLite and on PostgreSQL, plus pure tests of the fold and the share.
 
+mod extended_loan_log;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -254,7 +256,8 @@ async fn exports_are_byte_identical(db: TestDatabase) {
         share_method: ShareMethod::Population,
         workshops: vec!["atelier-chartres".into()],
     };
-    save_target(&store, &target, "test", noon("2025-05-01"))
+    let metadata = filiere_store::Metadata::new("test", "atelier-chartres");
+    save_target(&store, &target, metadata, noon("2025-05-01"))
         .await
         .unwrap();
     let (head, head_hash) = store.head().await.unwrap();
@@ -309,6 +312,48 @@ async fn exports_are_byte_identical(db: TestDatabase) {
     db.cleanup().await;
 }
 
+async fn extended_loan_overdue_from_new_date(db: TestDatabase) {
+    use extended_loan_log::{extend_first_loan, lend_two_laptops, EXTENDED_DUE_ON};
+
+    let store = EventStore::connect(&db.url).await.unwrap();
+    let workshop = Workshop::new(store.clone());
+    let loans = lend_two_laptops(&workshop).await;
+    extend_first_loan(&workshop, &loans).await;
+
+    let before_due = figures_as_of(&store, "2025-04-01").await;
+    assert_eq!(before_due.loans_active, 2, "active on the first due date");
+    assert_eq!(before_due.loans_overdue, 0, "overdue on the first due date");
+
+    // Past the first due date: only the loan that was not extended is late.
+    let within = figures_as_of(&store, "2025-04-10").await;
+    assert_eq!(within.loans_active, 2, "active within the extension");
+    assert_eq!(within.loans_overdue, 1, "overdue within the extension");
+
+    let on_new_due = figures_as_of(&store, EXTENDED_DUE_ON).await;
+    assert_eq!(on_new_due.loans_overdue, 1, "overdue on the extended date");
+
+    let after = figures_as_of(&store, "2025-05-16").await;
+    assert_eq!(after.loans_active, 2, "active after the extension");
+    assert_eq!(after.loans_overdue, 2, "overdue after the extended date");
+
+    let replayed = replay(&store, Cutoff::Head, today()).await.unwrap();
+    let trace = build_trace(&replayed);
+    let code = loans.extended_device.to_string();
+    let device = trace
+        .devices
+        .iter()
+        .find(|device| device.code == code)
+        .expect("the extended laptop is traced");
+    let extension = device
+        .steps
+        .iter()
+        .find(|step| step.step == "loan_extended")
+        .expect("the trace lists the extension");
+    assert_eq!(extension.date, "2025-03-25");
+    assert_eq!(extension.detail, format!("due_on={EXTENDED_DUE_ON}"));
+    db.cleanup().await;
+}
+
 async fn invalid_cutoffs_rejected(db: TestDatabase) {
     let store = EventStore::connect(&db.url).await.unwrap();
     let empty = replay(&store, Cutoff::Head, today()).await.unwrap_err();
@@ -337,6 +382,7 @@ backend_tests!(
     figures_follow_dates,
     units_give_progress,
     exports_are_byte_identical,
+    extended_loan_overdue_from_new_date,
     invalid_cutoffs_rejected,
 );
 

@@ -34,6 +34,9 @@ pub(crate) struct ChainFields<'a> {
 }
 
 /// Computes the hash of one event chained to `previous`.
+///
+/// NOTE: the event id is not among the fields, so `filiere verify` does not
+/// notice a changed `event_id` column.
 pub(crate) fn chain_hash(previous: &str, fields: &ChainFields<'_>) -> String {
     let canonical = json!([
         fields.position,

@@ -106,6 +106,20 @@ impl EventStore {
     /// not match the last event.
     pub async fn verify_chain(&self) -> Result<ChainReport, StoreError> {
         const PAGE: i64 = 5_000;
+        // The page query below starts at position 1, so a row inserted
+        // below it would go unseen.
+        let lowest: Option<i64> = sqlx::query_scalar("SELECT MIN(position) FROM events")
+            .fetch_one(self.pool())
+            .await?;
+        if let Some(position) = lowest.filter(|position| *position < 1) {
+            return Ok(self.report_break(
+                0,
+                position,
+                format!(
+                    "a row at position {position} precedes position 1: rows were inserted before the first event"
+                ),
+            ));
+        }
         let mut previous_hash = GENESIS_HASH.to_string();
         let mut expected_position = 1;
         let mut checked = 0;
@@ -131,7 +145,16 @@ impl EventStore {
         }
         let (head_position, head_hash) = self.head().await?;
         let last_position = expected_position - 1;
-        if head_position != last_position || head_hash != previous_hash {
+        if head_position == last_position && head_hash != previous_hash {
+            return Ok(self.report_break(
+                (checked - 1).max(0),
+                last_position,
+                format!(
+                    "the log head's hash differs from the hash of the event at position {last_position}: the head was changed"
+                ),
+            ));
+        }
+        if head_position != last_position {
             return Ok(self.report_break(
                 checked,
                 last_position.min(head_position) + 1,
@@ -151,7 +174,7 @@ impl EventStore {
     fn report_break(&self, checked: i64, position: i64, reason: String) -> ChainReport {
         ChainReport {
             events_checked: checked,
-            head_position: position - 1,
+            head_position: (position - 1).max(0),
             head_hash: String::new(),
             first_break: Some((position, reason)),
         }

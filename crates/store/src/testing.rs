@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::connect::Backend;
 
+pub mod tampering;
+
 /// Environment variable naming the PostgreSQL server used by tests.
 pub const POSTGRES_URL_VARIABLE: &str = "FILIERE_TEST_POSTGRES_URL";
 
@@ -53,20 +55,48 @@ impl TestDatabase {
                  {POSTGRES_URL_VARIABLE}=postgres://postgres@127.0.0.1:5432/postgres cargo test -- --ignored"
             )
         });
+        TestDatabase::postgres_named(&admin_url, None).await
+    }
+
+    /// Creates a new database on the server of `admin_url`, as a copy of
+    /// `template` when one is named.
+    async fn postgres_named(admin_url: &str, template: Option<&str>) -> TestDatabase {
         let name = format!("filiere_test_{}", Uuid::now_v7().simple());
-        let mut admin = AnyConnection::connect(&admin_url)
+        let mut admin = AnyConnection::connect(admin_url)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VARIABLE} server: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let create = match template {
+            Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+            None => format!("CREATE DATABASE {name}"),
+        };
+        // A template must have no session: end the ones the test's own
+        // pools keep open on its database. The server ends a session
+        // shortly after the request, so the copy may still have to wait.
+        if let Some(template) = template {
+            let terminate = format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{template}' AND pid <> pg_backend_pid()"
+            );
+            admin
+                .execute(terminate.as_str())
+                .await
+                .unwrap_or_else(|e| panic!("cannot end the sessions on {template}: {e}"));
+        }
+        let mut attempts = 0;
+        while let Err(error) = admin.execute(create.as_str()).await {
+            attempts += 1;
+            let busy = error.to_string().contains("being accessed by other users");
+            if !busy || attempts == 50 {
+                panic!("cannot create test database {name}: {error}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         admin.close().await.ok();
         TestDatabase {
-            url: replace_database(&admin_url, &name),
+            url: replace_database(admin_url, &name),
             backend: Backend::Postgres,
             sqlite_file: None,
-            postgres: Some((admin_url, name)),
+            postgres: Some((admin_url.to_string(), name)),
         }
     }
 

@@ -8,8 +8,9 @@ use filiere_domain::types::Category;
 use filiere_domain::DeviceStatus;
 use serde::Serialize;
 
-use super::fold::{AuditFold, DeviceHistory};
+use super::fold::{AuditFold, DeviceHistory, HandoverRecord, PrescriptionRecord};
 use super::impact::{compute_impact, Impact};
+use super::scope::{CountedBy, Scope};
 
 /// Summary of a list of durations in days. Median and mean are rounded to
 /// a tenth of a day; all are `None` for an empty list.
@@ -68,6 +69,36 @@ pub struct Figures {
     pub impact: Option<Impact>,
 }
 
+/// Figures about the households of the handovers that [`Figures`] counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HouseholdFigures {
+    /// Handovers counted because the household lives in the territory.
+    pub counted_by_household_commune: u64,
+    /// Handovers without a prescription, counted because the workshop that
+    /// made them is listed in the target (or no workshop is listed).
+    pub counted_by_workshop_list: u64,
+    /// Handovers by the household's eligibility category, `none` for those
+    /// without a prescription.
+    pub by_eligibility: BTreeMap<String, u64>,
+    /// Handovers to households in a priority neighbourhood (QPV).
+    pub in_qpv: u64,
+    /// Handovers to households in a rural revitalisation zone (ZRR).
+    pub in_zrr: u64,
+    pub training: TrainingFigures,
+}
+
+/// Beginner training prescribed with devices, for the households of the
+/// territory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TrainingFigures {
+    /// Prescriptions issued in the period that include training.
+    pub prescribed: u64,
+    /// Prescriptions whose household attended a session in the period.
+    pub attended: u64,
+    /// Sessions missed in the period.
+    pub sessions_missed: u64,
+}
+
 /// Computes the figures. A non-empty `workshops` set limits them to devices
 /// held by these organisations. The holder is the one at the handover for
 /// handover figures, at reception for donations and at the cutoff otherwise.
@@ -76,8 +107,28 @@ pub fn compute_figures(
     reference_date: NaiveDate,
     workshops: &BTreeSet<String>,
 ) -> Figures {
-    let in_scope = |holder: &str| workshops.is_empty() || workshops.contains(holder);
+    let scope = Scope {
+        workshops: workshops.clone(),
+        ..Scope::default()
+    };
+    compute_figures_in(fold, reference_date, &scope).0
+}
+
+/// Computes the figures of a [`Scope`]. A handover with a prescription
+/// counts when the household's commune is in the scope's territory. Other
+/// handovers, donations, stock and outcomes count by the workshop list.
+/// With a period, the flows (handovers, donations, outcomes, training)
+/// count only what happened in it. Loans and stock are as of
+/// `reference_date`.
+pub fn compute_figures_in(
+    fold: &AuditFold,
+    reference_date: NaiveDate,
+    scope: &Scope,
+) -> (Figures, HouseholdFigures) {
+    let in_scope = |holder: &str| scope.includes_workshop(holder);
+    let in_period = |date: NaiveDate| scope.includes_date(date);
     let mut figures = Figures::default();
+    let mut household_figures = HouseholdFigures::default();
     let mut households = BTreeSet::new();
     let mut batches = BTreeSet::new();
     let mut handed_over_by_category: BTreeMap<Category, u64> = BTreeMap::new();
@@ -85,25 +136,33 @@ pub fn compute_figures(
     let mut stock_ages = Vec::new();
     for history in fold.devices.values() {
         let device = &history.device;
-        if in_scope(&history.received_by) {
+        if in_scope(&history.received_by) && in_period(batch_day(fold, history)) {
             figures.donated_devices += 1;
             batches.insert(device.donation_id);
         }
-        let handovers: Vec<_> = history
+        let handovers: Vec<(&HandoverRecord, CountedBy)> = history
             .handovers
             .iter()
-            .filter(|h| in_scope(&h.holder))
+            .filter_map(|h| scope.counts_handover(fold, h).map(|by| (h, by)))
             .collect();
-        for handover in &handovers {
+        for (handover, counted_by) in &handovers {
+            if !in_period(handover.date) {
+                continue;
+            }
             count_handover(
                 &mut figures,
                 device.category,
                 &handover.holder,
                 handover.date,
             );
+            let record = handover
+                .prescription_id
+                .and_then(|id| fold.prescriptions.get(&id));
+            count_household(&mut household_figures, *counted_by, record);
             households.insert(handover.household_id);
         }
-        if let Some(first) = handovers.first() {
+        let first = handovers.first().map(|(handover, _)| *handover);
+        if let Some(first) = first.filter(|h| in_period(h.date)) {
             figures.devices_handed_over += 1;
             if matches!(device.category, Category::Laptop | Category::Desktop) {
                 figures.computers_handed_over += 1;
@@ -114,8 +173,12 @@ pub fn compute_figures(
         }
         if in_scope(&device.holder) {
             count_status(&mut figures, history, reference_date, &mut stock_ages);
+            if scope.period.is_some() && !ended_in_period(history, scope) {
+                uncount_outcome(&mut figures, history);
+            }
         }
     }
+    household_figures.training = count_training(fold, scope);
     figures.households_equipped = households.len() as u64;
     figures.donation_batches = batches.len() as u64;
     figures.outcomes.reused = figures.devices_handed_over;
@@ -123,7 +186,7 @@ pub fn compute_figures(
     figures.stock_age = day_stats(stock_ages);
     let by_category: Vec<(Category, u64)> = handed_over_by_category.into_iter().collect();
     figures.impact = Some(compute_impact(&by_category));
-    figures
+    (figures, household_figures)
 }
 
 fn count_handover(figures: &mut Figures, category: Category, holder: &str, date: NaiveDate) {
@@ -147,6 +210,77 @@ fn count_handover(figures: &mut Figures, category: Category, holder: &str, date:
         .handovers_by_workshop
         .entry(holder.to_string())
         .or_default() += 1;
+}
+
+/// Adds a counted handover to the counts by rule, eligibility and priority
+/// area.
+fn count_household(
+    figures: &mut HouseholdFigures,
+    counted_by: CountedBy,
+    record: Option<&PrescriptionRecord>,
+) {
+    match counted_by {
+        CountedBy::HouseholdCommune => figures.counted_by_household_commune += 1,
+        CountedBy::WorkshopList => figures.counted_by_workshop_list += 1,
+    }
+    let eligibility = record.map_or("none", |r| r.eligibility.as_str());
+    *figures
+        .by_eligibility
+        .entry(eligibility.to_string())
+        .or_default() += 1;
+    if let Some(record) = record {
+        figures.in_qpv += u64::from(record.household.qpv);
+        figures.in_zrr += u64::from(record.household.zrr);
+    }
+}
+
+/// Returns whether a recycled, dismantled or written-off device took that final
+/// step inside the scope's period. The final step is the device's last one,
+/// because such a device takes no further step.
+fn ended_in_period(history: &DeviceHistory, scope: &Scope) -> bool {
+    history
+        .steps
+        .last()
+        .is_some_and(|step| scope.includes_date(step.date))
+}
+
+/// Removes a final outcome that [`count_status`] counted but that happened
+/// outside the period.
+fn uncount_outcome(figures: &mut Figures, history: &DeviceHistory) {
+    let outcomes = &mut figures.outcomes;
+    match history.device.status {
+        DeviceStatus::Recycled => {
+            outcomes.recycled -= 1;
+            outcomes.recycled_weight_grams -= history.recycled_weight_grams;
+        }
+        DeviceStatus::Dismantled => outcomes.dismantled -= 1,
+        DeviceStatus::WrittenOff => outcomes.written_off -= 1,
+        _ => {}
+    }
+}
+
+/// Counts the training of the prescriptions whose household is in the
+/// scope's territory (every prescription when the scope has none).
+fn count_training(fold: &AuditFold, scope: &Scope) -> TrainingFigures {
+    let mut training = TrainingFigures::default();
+    for record in fold.prescriptions.values() {
+        if !scope.includes_household(&record.household) {
+            continue;
+        }
+        let issued = scope.includes_date(record.issued_on);
+        training.prescribed += u64::from(record.training_prescribed && issued);
+        let attended = record
+            .training_attended_on
+            .iter()
+            .any(|day| scope.includes_date(*day));
+        training.attended += u64::from(attended);
+        training.sessions_missed += record
+            .training_missed_on
+            .iter()
+            .filter(|day| scope.includes_date(**day))
+            .count() as u64;
+    }
+    training
 }
 
 /// Counts the device's loans and its status as of the reference date.

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use filiere_domain::donation::DonationEvent;
 use filiere_domain::event::HandoverMode;
-use filiere_domain::{Device, DeviceEvent, DonationId, HouseholdId};
+use filiere_domain::prescription::{EligibilityCategory, HouseholdAttributes, PrescriptionEvent};
+use filiere_domain::{Device, DeviceEvent, DonationId, HouseholdId, PrescriptionId};
 
 /// One decoded event of the log that the audit reads.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +18,10 @@ pub enum AuditEvent {
         event: DeviceEvent,
     },
     Donation(DonationEvent),
+    Prescription {
+        prescription_id: PrescriptionId,
+        event: PrescriptionEvent,
+    },
 }
 
 /// One step of a device's history, without any household data.
@@ -40,6 +45,24 @@ pub struct HandoverRecord {
     pub holder: String,
     /// Due date when the handover was a loan.
     pub loan_due_on: Option<NaiveDate>,
+    /// Prescription the handover was recorded for; `None` for a handover
+    /// recorded on the device alone.
+    pub prescription_id: Option<PrescriptionId>,
+}
+
+/// Statistical facts of one prescription: where the household lives, its
+/// eligibility and the training it attended. Never its identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrescriptionRecord {
+    /// Day of the `prescription_issued` event.
+    pub issued_on: NaiveDate,
+    pub household: HouseholdAttributes,
+    pub eligibility: EligibilityCategory,
+    pub training_prescribed: bool,
+    /// Days of the training sessions attended, in log order.
+    pub training_attended_on: Vec<NaiveDate>,
+    /// Days of the training sessions missed, in log order.
+    pub training_missed_on: Vec<NaiveDate>,
 }
 
 /// Everything the audit needs about one device.
@@ -71,6 +94,8 @@ pub struct AuditFold {
     /// Devices by stream id.
     pub devices: BTreeMap<String, DeviceHistory>,
     pub donations: BTreeMap<DonationId, DonationBatch>,
+    /// Prescriptions by id, from their `prescription_issued` event on.
+    pub prescriptions: BTreeMap<PrescriptionId, PrescriptionRecord>,
     pub events_applied: u64,
     /// Device events whose stream does not start with a reception; they are
     /// counted and otherwise ignored.
@@ -97,6 +122,40 @@ impl AuditFold {
             AuditEvent::Device { stream_id, event } => {
                 self.apply_device(stream_id, position, date, event);
             }
+            AuditEvent::Prescription {
+                prescription_id,
+                event,
+            } => self.apply_prescription(*prescription_id, date, event),
+        }
+    }
+
+    fn apply_prescription(
+        &mut self,
+        prescription_id: PrescriptionId,
+        date: NaiveDate,
+        event: &PrescriptionEvent,
+    ) {
+        if let PrescriptionEvent::Issued(issued) = event {
+            self.prescriptions.insert(
+                prescription_id,
+                PrescriptionRecord {
+                    issued_on: date,
+                    household: issued.household.clone(),
+                    eligibility: issued.eligibility,
+                    training_prescribed: issued.training.is_some(),
+                    training_attended_on: Vec::new(),
+                    training_missed_on: Vec::new(),
+                },
+            );
+            return;
+        }
+        let Some(record) = self.prescriptions.get_mut(&prescription_id) else {
+            return;
+        };
+        match event {
+            PrescriptionEvent::TrainingAttended { on } => record.training_attended_on.push(*on),
+            PrescriptionEvent::TrainingMissed { on } => record.training_missed_on.push(*on),
+            _ => {}
         }
     }
 
@@ -152,6 +211,7 @@ impl DeviceHistory {
                     household_id: handover.household_id,
                     holder: self.device.holder.clone(),
                     loan_due_on,
+                    prescription_id: handover.prescription_id,
                 });
             }
             DeviceEvent::Returned { .. } => {
@@ -201,6 +261,7 @@ fn step_detail(event: &DeviceEvent) -> String {
             HandoverMode::Loan { due_on } => format!("mode=loan;due_on={due_on}"),
             other => format!("mode={}", other.as_str()),
         },
+        DeviceEvent::LoanExtended { due_on } => format!("due_on={due_on}"),
         DeviceEvent::Recycled(r) => format!("weight_grams={}", r.weight_grams),
         DeviceEvent::WrittenOff { reason, .. } => format!("reason={reason}"),
         DeviceEvent::Transferred { from, to } => format!("from={from};to={to}"),

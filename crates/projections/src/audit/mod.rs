@@ -11,18 +11,22 @@ mod csv;
 pub mod figures;
 pub mod fold;
 pub mod impact;
+pub mod quarterly;
 pub mod replay;
 pub mod report;
+pub mod scope;
 pub mod target;
 pub mod target_table;
 pub mod trace;
 
-pub use figures::{compute_figures, Figures};
+pub use figures::{compute_figures, compute_figures_in, Figures, HouseholdFigures};
 pub use fold::{AuditEvent, AuditFold};
+pub use quarterly::{build_quarterly_report, Quarter, QuarterError, QuarterlyReport};
 pub use replay::{replay, Cutoff, Replay};
 pub use report::{build_report, report_csv, report_json, Report};
+pub use scope::{CountedBy, HouseholdTerritory, Scope};
 pub use target::{resolve_target, AuditTarget, ResolvedTarget, ShareMethod, TargetUnit};
-pub use target_table::{load_target, save_target};
+pub use target_table::{load_target, load_target_at, save_target};
 pub use trace::{build_trace, trace_csv, trace_json, Trace};
 
 /// Error of computing audit figures or managing the target.
@@ -30,6 +34,8 @@ pub use trace::{build_trace, trace_csv, trace_json, Trace};
 pub enum AuditError {
     #[error(transparent)]
     Target(#[from] target::TargetError),
+    #[error(transparent)]
+    Quarter(#[from] quarterly::QuarterError),
     #[error(transparent)]
     Store(#[from] filiere_store::StoreError),
     #[error("database error: {0}")]

@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use filiere_domain::codec::decode_device_event;
 use filiere_domain::donation::DonationEvent;
-use filiere_domain::{DeviceId, DonationId};
+use filiere_domain::prescription::codec::decode_prescription_event;
+use filiere_domain::{DeviceId, DonationId, PrescriptionId};
 use filiere_store::{EventStore, RecordedEvent};
 
 use super::fold::{AuditEvent, AuditFold};
@@ -135,7 +136,7 @@ pub fn check_cutoff(
 }
 
 /// Returns the first instant after `date`, in UTC.
-fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     let next = date.succ_opt().unwrap_or(date);
     next.and_time(NaiveTime::MIN).and_utc()
 }
@@ -163,7 +164,24 @@ pub fn decode_event(event: &RecordedEvent) -> Result<Option<AuditEvent>, AuditEr
             serde_json::from_value(payload).map_err(|e| invalid(e.to_string()))?;
         return Ok(Some(AuditEvent::Donation(decoded)));
     }
+    if let Some(id) = id_after_prefix(&event.stream_id, PrescriptionId::STREAM_PREFIX) {
+        let prescription_id: PrescriptionId = id
+            .parse()
+            .map_err(|e| invalid(format!("stream id '{}': {e}", event.stream_id)))?;
+        let decoded =
+            decode_prescription_event(&event.event_type, event.schema_version, &event.payload)
+                .map_err(|e| invalid(e.to_string()))?;
+        return Ok(Some(AuditEvent::Prescription {
+            prescription_id,
+            event: decoded,
+        }));
+    }
     Ok(None)
+}
+
+/// Returns the part after `PREFIX-` of a stream id of that kind.
+fn id_after_prefix<'a>(stream_id: &'a str, prefix: &str) -> Option<&'a str> {
+    stream_id.strip_prefix(prefix)?.strip_prefix('-')
 }
 
 /// Whether `stream_id` is `PREFIX-...`.

@@ -3,20 +3,20 @@
 //! target always give the same bytes: maps are sorted, numbers are integers
 //! or tenths, and no clock is read.
 
-use std::collections::BTreeSet;
-
 use serde::Serialize;
 
 use super::csv::CsvWriter;
-use super::figures::{compute_figures, DayStats, Figures};
+use super::figures::{compute_figures_in, DayStats, Figures, HouseholdFigures};
 use super::impact::ADEME_SOURCE;
 use super::replay::Replay;
+use super::scope::{HouseholdTerritory, Scope};
 use super::target::{progress_basis_points, ResolvedTarget, TargetUnit};
 
-/// Scope of the figures until prescriptions carry a commune.
-pub const SCOPE_NOTE: &str = "Périmètre : appareils détenus par les ateliers listés dans la \
-     cible (tous les ateliers si la liste est vide). Le filtrage par commune du foyer n'est pas \
-     encore disponible.";
+/// Scope of the figures, written in every export.
+pub const SCOPE_NOTE: &str = "Périmètre : une remise liée à une prescription compte si la \
+     commune du foyer est dans le territoire de la cible ; une remise sans prescription, les \
+     dons, le stock et les sorties comptent si l'atelier est listé dans la cible (tous les \
+     ateliers si la liste est vide).";
 
 /// The log prefix a result was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -45,18 +45,13 @@ pub struct Report {
     pub scope: &'static str,
     pub impact_source: &'static str,
     pub figures: Figures,
+    pub households: HouseholdFigures,
 }
 
 /// Computes the report of a replayed prefix for an optional target.
 pub fn build_report(replay: &Replay, target: Option<ResolvedTarget>) -> Report {
-    // TODO: filter households by the commune of their prescription once
-    // prescriptions record it. Until then the workshops listed in the target
-    // stand in for the territory.
-    let workshops: BTreeSet<String> = target
-        .as_ref()
-        .map(|t| t.target.workshops.iter().cloned().collect())
-        .unwrap_or_default();
-    let figures = compute_figures(&replay.fold, replay.reference_date, &workshops);
+    let (figures, households) =
+        compute_figures_in(&replay.fold, replay.reference_date, &scope_of(&target));
     let progress = target.as_ref().map(|t| progress_of(&figures, t));
     Report {
         log: log_reference(replay),
@@ -65,6 +60,20 @@ pub fn build_report(replay: &Replay, target: Option<ResolvedTarget>) -> Report {
         scope: SCOPE_NOTE,
         impact_source: ADEME_SOURCE,
         figures,
+        households,
+    }
+}
+
+/// Returns the scope of a target: its territory for households and its
+/// workshop list for the rest; everything when no target is set.
+pub fn scope_of(target: &Option<ResolvedTarget>) -> Scope {
+    match target {
+        Some(target) => Scope {
+            workshops: target.target.workshops.iter().cloned().collect(),
+            territory: Some(HouseholdTerritory::of(&target.territory)),
+            period: None,
+        },
+        None => Scope::default(),
     }
 }
 
@@ -119,6 +128,7 @@ pub fn report_csv(report: &Report) -> String {
         csv.row(&["progress", "percent", &format!("{:.2}", progress.percent)]);
     }
     write_figures(&mut csv, &report.figures);
+    write_households(&mut csv, &report.households);
     csv.row(&["impact", "source", report.impact_source]);
     csv.finish()
 }
@@ -160,6 +170,7 @@ fn write_figures(csv: &mut CsvWriter, figures: &Figures) {
     count(csv, "handovers", "devices", figures.devices_handed_over);
     count(csv, "handovers", "computers", figures.computers_handed_over);
     count(csv, "handovers", "households", figures.households_equipped);
+
     let periods = &figures.handovers_by_period;
     for (section, map) in [
         ("handovers_by_month", &periods.month),
@@ -219,6 +230,31 @@ fn write_figures(csv: &mut CsvWriter, figures: &Figures) {
             impact.devices_not_counted,
         );
     }
+}
+
+fn write_households(csv: &mut CsvWriter, households: &HouseholdFigures) {
+    let mut count = |section: &str, key: &str, value: u64| {
+        csv.row(&[section, key, &value.to_string()]);
+    };
+    count(
+        "households",
+        "counted_by_household_commune",
+        households.counted_by_household_commune,
+    );
+    count(
+        "households",
+        "counted_by_workshop_list",
+        households.counted_by_workshop_list,
+    );
+    count("households", "in_qpv", households.in_qpv);
+    count("households", "in_zrr", households.in_zrr);
+    for (key, value) in &households.by_eligibility {
+        count("households_by_eligibility", key, *value);
+    }
+    let training = &households.training;
+    count("training", "prescribed", training.prescribed);
+    count("training", "attended", training.attended);
+    count("training", "sessions_missed", training.sessions_missed);
 }
 
 fn write_days(csv: &mut CsvWriter, section: &str, stats: &DayStats) {

@@ -27,7 +27,9 @@ pub enum TargetError {
     MissingPopulation { code: String, name: String },
     #[error("the national population in the territory data is 0, so no pro rata share exists")]
     MissingNationalPopulation,
-    #[error("invalid {field} {value}: it must be greater than 0")]
+    #[error(
+        "invalid {field} {value}: it must be greater than 0; give a whole number of 1 or more"
+    )]
     NotPositive { field: &'static str, value: u64 },
     #[error("invalid {field} {value}: it must be at most {max}")]
     TooLarge {
@@ -35,6 +37,11 @@ pub enum TargetError {
         value: u64,
         max: i64,
     },
+    #[error(
+        "invalid share {share}: it is larger than the national target ({national_target}); give \
+         a share from 1 to {national_target}, or omit --share to compute it pro rata of population"
+    )]
+    ShareAboveNational { share: u64, national_target: u64 },
     #[error("invalid unit '{0}': expected devices, computers or households")]
     InvalidUnit(String),
     #[error(
@@ -198,6 +205,12 @@ pub fn resolve_target(
             return Err(TargetError::NotPositive {
                 field: "share",
                 value: 0,
+            })
+        }
+        ShareMethod::Manual(share) if share > target.national_target => {
+            return Err(TargetError::ShareAboveNational {
+                share,
+                national_target: target.national_target,
             })
         }
         ShareMethod::Manual(share) => share,
