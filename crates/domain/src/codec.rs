@@ -131,6 +131,20 @@ mod tests {
     }
 
     #[test]
+    fn loan_extended_round_trip() {
+        let due_on = chrono::NaiveDate::from_ymd_opt(2025, 9, 30).unwrap();
+        let event = DeviceEvent::LoanExtended { due_on };
+        let (event_type, version, payload) = encode_device_event(&event);
+        assert_eq!(event_type, "loan_extended");
+        assert_eq!(version, 1);
+        assert_eq!(payload, json!({"due_on": "2025-09-30"}));
+        assert_eq!(
+            decode_device_event(event_type, version, &payload).unwrap(),
+            event
+        );
+    }
+
+    #[test]
     fn diagnosed_v1_upcast_to_bytes() {
         let stored = json!({
             "functional_test": "passed",

@@ -36,6 +36,10 @@ pub enum DeviceCommand {
         notes: String,
     },
     ConvertLoanToDonation,
+    /// Moves the due date of the current loan to a later day.
+    ExtendLoan {
+        due_on: NaiveDate,
+    },
     Recycle(Recycling),
     Dismantle {
         parts_harvested: Vec<String>,
@@ -65,6 +69,7 @@ pub enum Step {
     Handover,
     Return,
     Convert,
+    Extend,
     Recycle,
     Dismantle,
     WriteOff,
@@ -85,6 +90,7 @@ impl Step {
         Step::Handover,
         Step::Return,
         Step::Convert,
+        Step::Extend,
         Step::Recycle,
         Step::Dismantle,
         Step::WriteOff,
@@ -105,6 +111,7 @@ impl Step {
             Step::Handover => "handover",
             Step::Return => "return",
             Step::Convert => "convert",
+            Step::Extend => "extend",
             Step::Recycle => "recycle",
             Step::Dismantle => "dismantle",
             Step::WriteOff => "write-off",
@@ -126,6 +133,7 @@ impl Step {
             Step::Handover => "Remise au foyer",
             Step::Return => "Restitution",
             Step::Convert => "Conversion du prêt en don",
+            Step::Extend => "Prolongation du prêt",
             Step::Recycle => "Recyclage (DEEE)",
             Step::Dismantle => "Démantèlement",
             Step::WriteOff => "Sortie d'inventaire",
@@ -154,6 +162,7 @@ impl DeviceCommand {
             DeviceCommand::HandOver { .. } => Step::Handover,
             DeviceCommand::Return { .. } => Step::Return,
             DeviceCommand::ConvertLoanToDonation => Step::Convert,
+            DeviceCommand::ExtendLoan { .. } => Step::Extend,
             DeviceCommand::Recycle(_) => Step::Recycle,
             DeviceCommand::Dismantle { .. } => Step::Dismantle,
             DeviceCommand::WriteOff { .. } => Step::WriteOff,
@@ -179,4 +188,20 @@ pub fn check_due_date(due_on: NaiveDate, today: NaiveDate) -> Result<(), String>
         ));
     }
     Ok(())
+}
+
+/// Checks the new due date of a loan extension: it ends after the loan's
+/// `current` due date, and within [`check_due_date`]'s rules counted from
+/// `today`, the day of the extension.
+pub fn check_extended_due_date(
+    due_on: NaiveDate,
+    current: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), String> {
+    if due_on <= current {
+        return Err(format!(
+            "an extension ends after the current due date ({current}); pick a later date"
+        ));
+    }
+    check_due_date(due_on, today)
 }

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::code::DeviceCode;
-use crate::command::{check_due_date, DeviceCommand, Step};
+use crate::command::{check_due_date, check_extended_due_date, DeviceCommand, Step};
 use crate::error::DomainError;
 use crate::event::{
     DeviceEvent, Erasure, Handover, HandoverMode, Placement, Received, Reservation, StorageUnit,
@@ -114,7 +114,7 @@ impl DeviceStatus {
                 Dismantle, WriteOff, Transfer,
             ],
             DeviceStatus::Reserved => &[Release, Handover, Move, WriteOff],
-            DeviceStatus::HandedOver => &[Return, Convert, WriteOff],
+            DeviceStatus::HandedOver => &[Return, Convert, Extend, WriteOff],
             DeviceStatus::Recycled | DeviceStatus::Dismantled | DeviceStatus::WrittenOff => &[],
         }
     }
@@ -380,6 +380,9 @@ impl Device {
             DeviceEvent::LoanConvertedToDonation {} => {
                 self.handover_mode = Some(HandoverMode::Donation);
             }
+            DeviceEvent::LoanExtended { due_on } => {
+                self.handover_mode = Some(HandoverMode::Loan { due_on: *due_on });
+            }
             DeviceEvent::Recycled(_) => self.status = DeviceStatus::Recycled,
             DeviceEvent::Dismantled { .. } => self.status = DeviceStatus::Dismantled,
             DeviceEvent::WrittenOff { .. } => self.status = DeviceStatus::WrittenOff,
@@ -402,7 +405,7 @@ impl Device {
             .iter()
             .copied()
             .filter(|step| match step {
-                Step::Convert | Step::Return => {
+                Step::Convert | Step::Extend | Step::Return => {
                     matches!(self.handover_mode, Some(HandoverMode::Loan { .. }))
                 }
                 Step::Reserve | Step::Handover => self.readiness_gaps().is_empty(),
@@ -527,6 +530,7 @@ impl Device {
                 }
                 DeviceEvent::LoanConvertedToDonation {}
             }
+            DeviceCommand::ExtendLoan { due_on } => self.decide_extension(step, due_on, today)?,
             DeviceCommand::Recycle(recycling) => {
                 if recycling.weight_grams == 0 || recycling.weight_grams > 200_000 {
                     return Err(invalid(
@@ -618,6 +622,28 @@ impl Device {
             prescription_id,
             mode,
         }))
+    }
+
+    /// Checks a new due date for the current loan with the rules of a
+    /// prescription's extension: after the current due date and after
+    /// `today`, and at most `MAX_LOAN_DAYS` days from `today`.
+    ///
+    /// NOTE: an extension recorded on the device alone (step `extend`) does
+    /// not reach the prescription the device was lent under, so its loan
+    /// lists keep the old date. Extending through the prescription changes
+    /// both streams.
+    fn decide_extension(
+        &self,
+        step: Step,
+        due_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<DeviceEvent, DomainError> {
+        let Some(HandoverMode::Loan { due_on: current }) = self.handover_mode else {
+            return Err(self.step_not_allowed(step));
+        };
+        check_extended_due_date(due_on, current, today)
+            .map_err(|reason| invalid("due date", due_on, &reason))?;
+        Ok(DeviceEvent::LoanExtended { due_on })
     }
 
     fn check_price(&self, price_cents: i64) -> Result<(), DomainError> {

@@ -37,6 +37,10 @@ pub enum DeviceEvent {
         notes: String,
     },
     LoanConvertedToDonation {},
+    /// The household keeps the loaned device until a later due date.
+    LoanExtended {
+        due_on: NaiveDate,
+    },
     Recycled(Recycling),
     Dismantled {
         parts_harvested: Vec<String>,
@@ -230,6 +234,7 @@ impl DeviceEvent {
             DeviceEvent::HandedOver(_) => "handed_over",
             DeviceEvent::Returned { .. } => "returned",
             DeviceEvent::LoanConvertedToDonation {} => "loan_converted_to_donation",
+            DeviceEvent::LoanExtended { .. } => "loan_extended",
             DeviceEvent::Recycled(_) => "recycled",
             DeviceEvent::Dismantled { .. } => "dismantled",
             DeviceEvent::WrittenOff { .. } => "written_off",
@@ -297,6 +302,9 @@ impl DeviceEvent {
             },
             DeviceEvent::Returned { .. } => "Restitué à l'atelier".to_string(),
             DeviceEvent::LoanConvertedToDonation {} => "Prêt converti en don".to_string(),
+            DeviceEvent::LoanExtended { due_on } => {
+                format!("Prêt prolongé jusqu'au {}", due_on.format("%d/%m/%Y"))
+            }
             DeviceEvent::Recycled(r) => format!(
                 "Recyclé (DEEE) : {} kg, {}",
                 f64::from(r.weight_grams) / 1000.0,

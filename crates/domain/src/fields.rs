@@ -160,6 +160,7 @@ pub fn step_field_names(step: Step) -> &'static [&'static str] {
         Step::Handover => &["mode", "due", "price", "household", "prescription"],
         Step::Return => &["notes"],
         Step::Convert => &[],
+        Step::Extend => &["due"],
         Step::Recycle => &["weight", "eco_organism"],
         Step::Dismantle => &["part"],
         Step::WriteOff => &["reason", "notes"],
@@ -262,6 +263,9 @@ pub fn command_from_fields(
         },
         Step::Return => DeviceCommand::Return { notes },
         Step::Convert => DeviceCommand::ConvertLoanToDonation,
+        Step::Extend => DeviceCommand::ExtendLoan {
+            due_on: due_date(&r, "the loan's new due date, YYYY-MM-DD")?,
+        },
         Step::Recycle => DeviceCommand::Recycle(Recycling {
             weight_grams: r.number("weight", 0.0, 200_000.0)? as u32,
             eco_organism: r
@@ -338,15 +342,17 @@ where
         .transpose()
 }
 
+fn due_date(r: &Reader<'_>, hint: &str) -> Result<NaiveDate, DomainError> {
+    let raw = r.required("due", hint)?;
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| invalid("due", raw, "expected a date as YYYY-MM-DD"))
+}
+
 fn handover_mode(r: &Reader<'_>) -> Result<HandoverMode, DomainError> {
     let mode = r.required("mode", "loan, donation or sale")?;
     match crate::types::fold(mode).as_str() {
         "loan" | "pret" => Ok(HandoverMode::Loan {
-            due_on: {
-                let raw = r.required("due", "the loan's due date, YYYY-MM-DD")?;
-                NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| invalid("due", raw, "expected a date as YYYY-MM-DD"))?
-            },
+            due_on: due_date(r, "the loan's due date, YYYY-MM-DD")?,
         }),
         "donation" | "don" => Ok(HandoverMode::Donation),
         "sale" | "solidaritysale" | "vente" | "ventesolidaire" => {
@@ -447,6 +453,41 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("price"), "{error}");
+    }
+
+    #[test]
+    fn extend_reads_due_date() {
+        let command = command_from_fields(
+            Step::Extend,
+            &fields(&[("due", "2025-09-30")]),
+            HouseholdId::generate(),
+        )
+        .unwrap();
+        assert_eq!(
+            command,
+            DeviceCommand::ExtendLoan {
+                due_on: NaiveDate::from_ymd_opt(2025, 9, 30).unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn extend_without_valid_due_date_rejected() {
+        let error = command_from_fields(Step::Extend, &fields(&[]), HouseholdId::generate())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("'extend'"), "{error}");
+        assert!(error.contains("due"), "{error}");
+
+        let error = command_from_fields(
+            Step::Extend,
+            &fields(&[("due", "30/09/2025")]),
+            HouseholdId::generate(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("'30/09/2025'"), "{error}");
+        assert!(error.contains("YYYY-MM-DD"), "{error}");
     }
 
     #[test]

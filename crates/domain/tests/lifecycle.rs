@@ -170,6 +170,13 @@ fn loan_for(days: i64) -> HandoverMode {
     }
 }
 
+/// Builds an extension of the current loan to `days` after `today()`.
+fn extend_to(days: i64) -> DeviceCommand {
+    DeviceCommand::ExtendLoan {
+        due_on: today() + Duration::days(days),
+    }
+}
+
 fn sale(price_cents: i64) -> HandoverMode {
     HandoverMode::SolidaritySale { price_cents }
 }
@@ -205,6 +212,7 @@ fn sample_command(step: Step) -> DeviceCommand {
         Step::Handover => hand_over(1, loan_for(90)),
         Step::Return => return_device(),
         Step::Convert => DeviceCommand::ConvertLoanToDonation,
+        Step::Extend => extend_to(120),
         Step::Recycle => recycle(),
         Step::Dismantle => DeviceCommand::Dismantle {
             parts_harvested: vec!["RAM".into()],
@@ -1107,6 +1115,148 @@ fn convert_allowed_only_for_loan() {
     assert_step_not_allowed(result, &bench, Step::Convert);
 }
 
+#[test]
+fn extend_allowed_only_for_loan() {
+    let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+    bench.step(hand_over(1, loan_for(60)));
+    assert!(
+        bench.device.allowed_steps().contains(&Step::Extend),
+        "extend not listed for a loan: {:?}",
+        bench.device.allowed_steps()
+    );
+
+    for mode in [HandoverMode::Donation, sale(5_000)] {
+        let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+        bench.step(hand_over(1, mode.clone()));
+        assert!(
+            !bench.device.allowed_steps().contains(&Step::Extend),
+            "extend listed for a {} handover",
+            mode.as_str()
+        );
+        let result = bench.decide(extend_to(120));
+        assert_step_not_allowed(result, &bench, Step::Extend);
+    }
+
+    let mut converted = stocked_ready(Category::Laptop, DonorKind::Company, false);
+    converted.step(hand_over(1, loan_for(60)));
+    converted.step(DeviceCommand::ConvertLoanToDonation);
+    let result = converted.decide(extend_to(120));
+    assert_step_not_allowed(result, &converted, Step::Extend);
+
+    for status in [
+        DeviceStatus::InStock,
+        DeviceStatus::Reserved,
+        DeviceStatus::Returned,
+    ] {
+        let bench = Bench::in_status(status);
+        let result = bench.decide(extend_to(120));
+        assert_step_not_allowed(result, &bench, Step::Extend);
+    }
+}
+
+#[test]
+fn extension_due_date_bounds() {
+    let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+    bench.step(hand_over(1, loan_for(60)));
+    // The current due date is 60 days after today; the maximum loan length
+    // counts from the day of the extension, as for a handover.
+    let cases = [
+        (-1, false),
+        (0, false),
+        (30, false),
+        (60, false),
+        (61, true),
+        (731, true),
+        (732, false),
+    ];
+    for (days, accepted) in cases {
+        let result = bench.decide(extend_to(days));
+        if accepted {
+            assert_eq!(
+                result,
+                Ok(vec![DeviceEvent::LoanExtended {
+                    due_on: today() + Duration::days(days)
+                }]),
+                "extension to {days} days"
+            );
+        } else {
+            let Err(DomainError::InvalidField { field, value, .. }) = &result else {
+                panic!("extension to {days} days: expected InvalidField, got {result:?}");
+            };
+            assert_eq!(*field, "due date", "rejected field for {days} days");
+            assert_eq!(
+                value,
+                &(today() + Duration::days(days)).to_string(),
+                "rejected value for {days} days"
+            );
+        }
+    }
+
+    let message = bench.decide(extend_to(30)).unwrap_err().to_string();
+    assert!(
+        message.contains(&format!(
+            "current due date ({})",
+            today() + Duration::days(60)
+        )),
+        "message lacks the current due date: {message}"
+    );
+}
+
+#[test]
+fn overdue_loan_extension_counts_from_today() {
+    let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+    bench.step(hand_over(1, loan_for(60)));
+    let later = today() + Duration::days(90);
+    // The loan is 30 days overdue on `later`: a new due date between the
+    // current one and `later` is in the past and rejected.
+    let past = bench
+        .device
+        .decide(extend_to(75), later)
+        .expect_err("an extension ending before the day it is recorded");
+    assert!(
+        past.to_string().contains("after today"),
+        "message does not ask for a later date: {past}"
+    );
+    let events = bench
+        .device
+        .decide(extend_to(91), later)
+        .expect("an extension ending after the day it is recorded");
+    assert_eq!(
+        events,
+        vec![DeviceEvent::LoanExtended {
+            due_on: today() + Duration::days(91)
+        }]
+    );
+}
+
+#[test]
+fn extension_folds_new_due_date() {
+    let mut bench = stocked_ready(Category::Laptop, DonorKind::Company, false);
+    bench.step(hand_over(1, loan_for(60)));
+    bench.step(extend_to(120));
+    bench.step(extend_to(200));
+    assert_eq!(
+        bench.device.handover_mode,
+        Some(loan_for(200)),
+        "mode after two extensions"
+    );
+    assert_eq!(
+        bench.device.status,
+        DeviceStatus::HandedOver,
+        "status after extensions"
+    );
+    assert_eq!(
+        bench.device.household_id,
+        Some(household(1)),
+        "household after extensions"
+    );
+    let replayed = Device::from_events(&bench.events).expect("the stream starts with Received");
+    assert_eq!(replayed, bench.device, "replayed state");
+
+    bench.step(return_device());
+    assert_eq!(bench.device.handover_mode, None, "mode after the return");
+}
+
 // ---------------------------------------------------------------------------
 // Free text
 // ---------------------------------------------------------------------------
@@ -1383,6 +1533,7 @@ fn command_strategy() -> impl Strategy<Value = DeviceCommand> {
         4 => household_number.prop_map(reserve),
         8 => Just(return_device()),
         3 => Just(DeviceCommand::ConvertLoanToDonation),
+        2 => (-5i64..=800).prop_map(extend_to),
         2 => Just(sample_command(Step::Release)),
         1 => Just(repair()),
         1 => Just(install()),

@@ -1,8 +1,8 @@
 //! Command handling for prescriptions: load the prescription from its
 //! stream, let the domain decide, append the result with the version it was
 //! decided on. Steps that also change a device (reserve, release, handover,
-//! return, conversion) append to both streams in one atomic batch; see
-//! [`devices`].
+//! loan extension, return, conversion) append to both streams in one atomic
+//! batch; see [`devices`].
 
 mod devices;
 mod matching;
@@ -13,7 +13,7 @@ use filiere_domain::prescription::{
     NewPrescription, Prescription, PrescriptionCommand, PrescriptionError, PrescriptionEvent,
     SchemeId,
 };
-use filiere_domain::{Device, DomainError, HouseholdId, PrescriptionId};
+use filiere_domain::{Device, DeviceStatus, DomainError, HouseholdId, PrescriptionId};
 
 use crate::workshop::{CommandContext, Workshop, WorkshopError};
 use crate::{
@@ -46,6 +46,17 @@ pub enum PrescriptionStoreError {
          or release that reservation first"
     )]
     AlreadyReserved { device: String },
+    /// The loan ended on the device's own stream (returned, converted or
+    /// handed to another household), so the prescription may not extend it.
+    #[error(
+        "device {device} is no longer lent to this prescription's household (it is {status}); \
+         record its return or its conversion to a donation on the prescription instead of an \
+         extension"
+    )]
+    LoanEndedOnDevice {
+        device: String,
+        status: DeviceStatus,
+    },
     #[error("invalid {field}: {reason}")]
     InvalidIdentity { field: &'static str, reason: String },
     #[error(transparent)]
@@ -174,10 +185,6 @@ impl Workshop {
     /// the device's stream always agrees with the prescription's. A
     /// concurrent change of either stream makes this fail with a conflict,
     /// and nothing is recorded.
-    ///
-    /// NOTE: a loan extension is recorded on the prescription only. The
-    /// device's `handed_over` event keeps the first due date, because device
-    /// events have no extension yet.
     pub async fn record_prescription(
         &self,
         id: PrescriptionId,
@@ -192,6 +199,9 @@ impl Workshop {
                 self.release_reservation(id, reason, context).await
             }
             PrescriptionCommand::HandOver { mode, .. } => self.hand_over(id, mode, context).await,
+            PrescriptionCommand::ExtendLoan { due_on } => {
+                self.extend_loan(id, due_on, context).await
+            }
             PrescriptionCommand::Return { notes } => self.return_device(id, notes, context).await,
             PrescriptionCommand::ConvertToDonation => self.convert_to_donation(id, context).await,
             other => self.record_on_prescription(id, other, context).await,

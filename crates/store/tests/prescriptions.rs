@@ -12,8 +12,8 @@ use filiere_domain::donation::NewDonation;
 use filiere_domain::event::{Diagnosis, Erasure, Grading, HandoverMode, Placement, StorageUnit};
 use filiere_domain::prescription::{
     AgeBand, DigitalSkills, EligibilityCategory, EligibilityRule, Evidence, HouseholdAttributes,
-    HouseholdSize, Need, NewPrescription, PreferredMode, PrescriptionCommand, PrescriptionStatus,
-    Purpose, SchemeId, Training, TrainingProvider,
+    HouseholdSize, Need, NewPrescription, PreferredMode, PrescriptionCommand, PrescriptionEvent,
+    PrescriptionStatus, Purpose, SchemeId, Training, TrainingProvider,
 };
 use filiere_domain::territory::InseeCode;
 use filiere_domain::types::{
@@ -27,7 +27,7 @@ use filiere_domain::{
 use filiere_store::households::HouseholdIdentity;
 use filiere_store::prescriptions::PrescriptionStoreError;
 use filiere_store::testing::TestDatabase;
-use filiere_store::workshop::{CommandContext, NewDevice, Workshop};
+use filiere_store::workshop::{CommandContext, NewDevice, Workshop, WorkshopError};
 use filiere_store::{backend_tests, EventStore};
 use tokio::sync::Barrier;
 
@@ -378,6 +378,297 @@ async fn loan_converted_on_both_streams(db: TestDatabase) {
     assert_eq!(
         outcome.device.unwrap().handover_mode,
         Some(HandoverMode::Donation)
+    );
+    db.cleanup().await;
+}
+
+/// Returns the due dates of the `loan_extended` events of a device stream.
+fn device_extensions(events: &[DeviceEvent]) -> Vec<chrono::NaiveDate> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            DeviceEvent::LoanExtended { due_on } => Some(*due_on),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Returns the due dates of the extensions recorded on a prescription.
+async fn prescription_extensions(
+    workshop: &Workshop,
+    id: PrescriptionId,
+) -> Vec<chrono::NaiveDate> {
+    workshop
+        .prescription_events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, event)| match event {
+            PrescriptionEvent::LoanExtended { due_on } => Some(due_on),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn loan_extended_on_both_streams(db: TestDatabase) {
+    let workshop = open(&db).await;
+    let scheme = benefit_scheme(&workshop).await;
+    let (_, id) = accepted_prescription(&workshop, scheme, now()).await;
+    let code = ready_device(
+        &workshop,
+        Category::Laptop,
+        Grade::A,
+        Autonomy::Beginner,
+        now(),
+    )
+    .await;
+    hand_over(&workshop, id, &code, loan(now(), 60), now()).await;
+    let later = now() + Duration::days(50);
+    let outcome = workshop
+        .record_prescription(
+            id,
+            PrescriptionCommand::ExtendLoan {
+                due_on: now().date_naive() + Duration::days(150),
+            },
+            &context(WORKSHOP, later),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(
+        outcome.prescription.handover_mode,
+        Some(loan(now(), 150)),
+        "prescription mode"
+    );
+    let device = outcome.device.expect("an extension changes the device");
+    assert_eq!(device.handover_mode, Some(loan(now(), 150)), "device mode");
+    assert_eq!(device.status, DeviceStatus::HandedOver, "device status");
+    let streams: Vec<&str> = outcome
+        .append
+        .stream_versions
+        .iter()
+        .map(|(stream, _)| stream.as_str())
+        .collect();
+    assert_eq!(
+        streams,
+        vec![id.stream_id(), device.id.stream_id()],
+        "one batch on both streams"
+    );
+    assert_eq!(
+        outcome.append.last_position - outcome.append.first_position,
+        1,
+        "two events in the batch"
+    );
+
+    let recorded = workshop.device_events(device.id).await.unwrap();
+    let (last_device, last_device_event) = recorded.last().unwrap();
+    assert_eq!(
+        last_device_event,
+        &DeviceEvent::LoanExtended {
+            due_on: now().date_naive() + Duration::days(150)
+        }
+    );
+    let prescription_events = workshop.prescription_events(id).await.unwrap();
+    let (last_prescription, last_prescription_event) = prescription_events.last().unwrap();
+    assert_eq!(
+        last_prescription_event,
+        &PrescriptionEvent::LoanExtended {
+            due_on: now().date_naive() + Duration::days(150)
+        }
+    );
+    assert_eq!(
+        last_device.command_id, last_prescription.command_id,
+        "both events come from one command"
+    );
+    assert_eq!(last_device.occurred_at, later, "device event time");
+    db.cleanup().await;
+}
+
+async fn invalid_extension_records_nothing(db: TestDatabase) {
+    let workshop = open(&db).await;
+    let scheme = benefit_scheme(&workshop).await;
+    let (_, id) = accepted_prescription(&workshop, scheme, now()).await;
+    let code = ready_device(
+        &workshop,
+        Category::Laptop,
+        Grade::A,
+        Autonomy::Beginner,
+        now(),
+    )
+    .await;
+    hand_over(&workshop, id, &code, loan(now(), 60), now()).await;
+    let context = context(WORKSHOP, now());
+    let head = workshop.store().head().await.unwrap();
+
+    for days in [30, 60, 800] {
+        let due_on = now().date_naive() + Duration::days(days);
+        let error = workshop
+            .record_prescription(id, PrescriptionCommand::ExtendLoan { due_on }, &context)
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(&due_on.to_string()),
+            "{days} days: message lacks the date: {message}"
+        );
+    }
+
+    // The device came back and was recorded on the device alone: the loan
+    // has ended there, so an extension would leave the two streams apart.
+    workshop
+        .record(
+            &code,
+            DeviceCommand::Return {
+                notes: String::new(),
+            },
+            &context,
+        )
+        .await
+        .unwrap();
+    let head_after_return = workshop.store().head().await.unwrap();
+    assert_ne!(head_after_return, head, "the return is recorded");
+    let error = workshop
+        .record_prescription(
+            id,
+            PrescriptionCommand::ExtendLoan {
+                due_on: now().date_naive() + Duration::days(120),
+            },
+            &context,
+        )
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(
+            error,
+            PrescriptionStoreError::LoanEndedOnDevice {
+                status: DeviceStatus::Returned,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(message.contains(code.as_str()), "{message}");
+    assert!(message.contains("its return"), "{message}");
+    assert_eq!(
+        workshop.store().head().await.unwrap(),
+        head_after_return,
+        "nothing recorded"
+    );
+    assert!(prescription_extensions(&workshop, id).await.is_empty());
+    db.cleanup().await;
+}
+
+/// Races an extension through the prescription against an extension
+/// recorded on the device alone. Whichever appends second read a stale
+/// version, so it must fail. A failed extension through the prescription
+/// must leave both streams untouched.
+async fn extension_conflicts_with_device_change(db: TestDatabase) {
+    let workshop = open(&db).await;
+    let scheme = benefit_scheme(&workshop).await;
+    let mut prescription_conflicts = 0;
+    let mut rounds = 0;
+    while prescription_conflicts == 0 && rounds < 40 {
+        rounds += 1;
+        let (_, id) = accepted_prescription(&workshop, scheme, now()).await;
+        let code = ready_device(
+            &workshop,
+            Category::Laptop,
+            Grade::A,
+            Autonomy::Beginner,
+            now(),
+        )
+        .await;
+        hand_over(&workshop, id, &code, loan(now(), 60), now()).await;
+        let through_prescription = now().date_naive() + Duration::days(120);
+        let on_device = now().date_naive() + Duration::days(150);
+        let barrier = Arc::new(Barrier::new(2));
+        let prescription_task = {
+            let (workshop, barrier) = (workshop.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let command = PrescriptionCommand::ExtendLoan {
+                    due_on: through_prescription,
+                };
+                workshop
+                    .record_prescription(id, command, &context(WORKSHOP, now()))
+                    .await
+            })
+        };
+        let device_task = {
+            let (workshop, code, barrier) = (workshop.clone(), code.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let command = DeviceCommand::ExtendLoan { due_on: on_device };
+                workshop
+                    .record(&code, command, &context(WORKSHOP, now()))
+                    .await
+            })
+        };
+        let prescription_result = prescription_task.await.unwrap();
+        let device_result = device_task.await.unwrap();
+
+        let device_dates = device_extensions(&device_events(&workshop, &code).await);
+        let prescription_dates = prescription_extensions(&workshop, id).await;
+        match &prescription_result {
+            Ok(_) => {
+                assert_eq!(
+                    prescription_dates,
+                    vec![through_prescription],
+                    "round {rounds}: prescription extensions"
+                );
+                assert!(
+                    device_dates.contains(&through_prescription),
+                    "round {rounds}: device extensions {device_dates:?}"
+                );
+            }
+            Err(error) => {
+                if error.is_conflict() {
+                    prescription_conflicts += 1;
+                } else {
+                    // The device extension committed before this request
+                    // read the device, so the date is no longer later.
+                    assert!(
+                        error.to_string().contains("current due date"),
+                        "round {rounds}: unexpected error: {error}"
+                    );
+                }
+                assert!(
+                    prescription_dates.is_empty(),
+                    "round {rounds}: prescription extended after a failure"
+                );
+                assert!(
+                    !device_dates.contains(&through_prescription),
+                    "round {rounds}: device extended after a failure"
+                );
+            }
+        }
+        match &device_result {
+            Ok(_) => assert!(
+                device_dates.contains(&on_device),
+                "round {rounds}: device extensions {device_dates:?}"
+            ),
+            Err(error) => {
+                // The later date of this extension is accepted whatever
+                // the other request did, so only a stale version fails it.
+                assert!(
+                    matches!(error, WorkshopError::Store(e) if e.is_conflict()),
+                    "round {rounds}: unexpected device error: {error}"
+                );
+                assert!(
+                    !device_dates.contains(&on_device),
+                    "round {rounds}: device extended after a failure"
+                );
+            }
+        }
+        assert!(
+            prescription_result.is_ok() || device_result.is_ok(),
+            "round {rounds}: both requests failed"
+        );
+    }
+    assert!(
+        prescription_conflicts > 0,
+        "no extension through the prescription lost the race in {rounds} rounds"
     );
     db.cleanup().await;
 }
@@ -955,6 +1246,9 @@ async fn no_identity_in_event_log(db: TestDatabase) {
 backend_tests!(
     full_flow_across_streams,
     loan_converted_on_both_streams,
+    loan_extended_on_both_streams,
+    invalid_extension_records_nothing,
+    extension_conflicts_with_device_change,
     release_frees_device,
     ineligible_household_rejected,
     unknown_or_erased_household_rejected,

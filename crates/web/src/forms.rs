@@ -171,6 +171,10 @@ pub fn step_form(step: Step, device: Option<&Device>) -> StepForm {
         Step::Handover => handover_fields(),
         Step::Return => vec![notes()],
         Step::Convert => Vec::new(),
+        Step::Extend => vec![hinted(
+            required(field("due", "Nouvelle fin du prêt", "date")),
+            "après la fin actuelle du prêt et après aujourd'hui",
+        )],
         Step::Recycle => vec![
             required(number("weight", "Poids (g)", "200000", "1")),
             hinted(

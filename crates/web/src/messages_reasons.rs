@@ -191,6 +191,13 @@ fn parametrised_reason_fr(reason: &str) -> Option<String> {
              l'appareil en don"
         ));
     }
+    if let Some(rest) = reason.strip_prefix("an extension ends after the current due date (") {
+        let current = rest.split(')').next().unwrap_or_default();
+        return Some(format!(
+            "une prolongation finit après la date de fin actuelle du prêt ({current}) : \
+             choisissez une date plus tardive"
+        ));
+    }
     if let Some(rest) = reason.strip_prefix("the date is after today (") {
         let today = rest.split(')').next().unwrap_or_default();
         return Some(format!("la date est postérieure à aujourd'hui ({today})"));
@@ -247,6 +254,19 @@ mod tests {
     fn enum_reason_lists_values() {
         let french = reason_fr("grade", "invalid grade 'z': expected one of a, b, c");
         assert!(french.contains("a, b, c"), "{french}");
+    }
+
+    #[test]
+    fn extension_reason_keeps_current_due_date() {
+        let french = reason_fr(
+            "due date",
+            "an extension ends after the current due date (2025-05-09); pick a later date",
+        );
+        assert_eq!(
+            french,
+            "une prolongation finit après la date de fin actuelle du prêt (2025-05-09) : \
+             choisissez une date plus tardive"
+        );
     }
 
     #[test]

@@ -21,11 +21,12 @@ use filiere_projections::{queries, StockFilter};
 use filiere_store::households::HouseholdIdentity;
 use filiere_store::prescriptions::{PrescriptionOutcome, PrescriptionStoreError};
 use filiere_store::StoreError;
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::errors::AppError;
 use crate::messages::{message_fr, store_message_fr};
-use crate::recording::web_context;
+use crate::recording::{previous_result, web_context};
 use crate::server::AppState;
 
 /// Everything typed in the issue form or sent to the API, as text. Empty
@@ -476,14 +477,17 @@ pub fn not_eligible_fr(scheme: &EligibilityScheme, evidence: &Evidence) -> Strin
 }
 
 /// Checks and issues a prescription, creating the household first when none
-/// was chosen. Nothing is recorded when a check fails.
+/// was chosen. Nothing is recorded when a check fails. A `command_id` that
+/// was applied before records no second prescription, but its household row
+/// is already written: callers check `issued_by_command` first.
 pub async fn issue(
     state: &AppState,
     caller: &Caller,
     input: &IssueInput,
+    command_id: Option<Uuid>,
 ) -> Result<PrescriptionOutcome, IssueProblems> {
     let (mut new, scheme, identity) = check_issue(state, caller, input).await?;
-    let context = web_context(&caller.principal, None);
+    let context = web_context(&caller.principal, command_id);
     if let Some(identity) = identity {
         // NOTE: the household row is written before the event. Every rule
         // was checked just above, so only a database failure in between
@@ -501,6 +505,22 @@ pub async fn issue(
         .map_err(prescription_error)?;
     catch_up(state).await;
     Ok(outcome)
+}
+
+/// Id of the prescription that `command_id` issued, or `None` when that
+/// command id was never applied.
+pub async fn issued_by_command(
+    state: &AppState,
+    command_id: Uuid,
+) -> Result<Option<PrescriptionId>, AppError> {
+    let Some(result) = previous_result(state.store(), command_id).await? else {
+        return Ok(None);
+    };
+    let prefix = format!("{}-", PrescriptionId::STREAM_PREFIX);
+    Ok(result
+        .stream_versions
+        .iter()
+        .find_map(|(stream, _)| stream.strip_prefix(&prefix)?.parse().ok()))
 }
 
 /// Brings the projections up to date after a write, so that the next page

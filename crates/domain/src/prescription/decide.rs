@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use crate::command::check_due_date;
+use crate::command::{check_due_date, check_extended_due_date};
 use crate::error::DomainError;
 use crate::event::HandoverMode;
 use crate::territory::Territories;
@@ -53,6 +53,7 @@ impl Prescription {
                 id: scheme.id,
                 name: scheme.name.clone(),
                 rule: scheme.rule.clone(),
+                programme: scheme.programme.clone(),
             },
             evidence: new.evidence,
             eligibility,
@@ -189,16 +190,13 @@ impl Prescription {
         due_on: NaiveDate,
         today: NaiveDate,
     ) -> Result<PrescriptionEvent, PrescriptionError> {
-        if let Some(HandoverMode::Loan { due_on: current }) = &self.handover_mode {
-            if due_on <= *current {
-                return Err(invalid(
-                    "due date",
-                    due_on,
-                    &format!("an extension ends after the current due date ({current})"),
-                ));
+        let checked = match &self.handover_mode {
+            Some(HandoverMode::Loan { due_on: current }) => {
+                check_extended_due_date(due_on, *current, today)
             }
-        }
-        check_due_date(due_on, today).map_err(|reason| invalid("due date", due_on, &reason))?;
+            _ => check_due_date(due_on, today),
+        };
+        checked.map_err(|reason| invalid("due date", due_on, &reason))?;
         Ok(PrescriptionEvent::LoanExtended { due_on })
     }
 

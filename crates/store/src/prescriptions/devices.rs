@@ -4,6 +4,7 @@
 //! same device at once therefore cannot both succeed: the second append
 //! finds the device stream changed and records nothing.
 
+use chrono::NaiveDate;
 use filiere_domain::event::HandoverMode;
 use filiere_domain::prescription::{
     DeviceRef, Prescription, PrescriptionCommand, PrescriptionEvent, PrescriptionStep,
@@ -104,6 +105,44 @@ impl Workshop {
             },
             today,
         )?;
+        self.append_both(
+            &prescription,
+            &prescription_events,
+            &device,
+            &device_events,
+            context,
+        )
+        .await
+    }
+
+    /// Moves the loan's due date to `due_on`, on the prescription and on the
+    /// device, so that every figure counts the loan as overdue from the new
+    /// date. Fails with [`PrescriptionStoreError::LoanEndedOnDevice`] when
+    /// the loan already ended on the device's own stream.
+    pub async fn extend_loan(
+        &self,
+        id: PrescriptionId,
+        due_on: NaiveDate,
+        context: &CommandContext,
+    ) -> Result<PrescriptionOutcome, PrescriptionStoreError> {
+        let prescription = self.require_prescription(id).await?;
+        let device = self
+            .device_of(&prescription, PrescriptionStep::ExtendLoan)
+            .await?;
+        let today = context.now.date_naive();
+        let prescription_events =
+            prescription.decide(PrescriptionCommand::ExtendLoan { due_on }, today)?;
+        let lent = matches!(device.handover_mode, Some(HandoverMode::Loan { .. }));
+        if device.status != DeviceStatus::HandedOver
+            || device.household_id != Some(prescription.household_id())
+            || !lent
+        {
+            return Err(PrescriptionStoreError::LoanEndedOnDevice {
+                device: device.display_name(),
+                status: device.status,
+            });
+        }
+        let device_events = device.decide(DeviceCommand::ExtendLoan { due_on }, today)?;
         self.append_both(
             &prescription,
             &prescription_events,
