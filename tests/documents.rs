@@ -3,12 +3,15 @@
 //! with `pdftotext` (poppler-utils), on SQLite and on PostgreSQL.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use filiere_domain::DeviceCode;
 use filiere_store::backend_tests;
 use filiere_store::testing::TestDatabase;
 use serde_json::Value;
+
+mod support;
+
+use support::{pdf_text, word_after, Cli};
 
 const WORKBENCH_SNAPSHOT: &str =
     "crates/evidence/tests/fixtures/workbench/wb-legacy2018_hp-dc7900_erasure_snapshot.json";
@@ -22,57 +25,7 @@ laptop,Dell,Latitude E5530,D8FTRY1\n\
 laptop,Lenovo,ThinkPad T440,PB0XYZ12\n\
 smartphone,Samsung,Galaxy A52,R58R30ABCDE\n";
 
-struct Cli {
-    url: String,
-    dir: PathBuf,
-}
-
 impl Cli {
-    fn new(db: &TestDatabase) -> Cli {
-        let dir = std::env::temp_dir().join(format!(
-            "filiere-documents-{}",
-            uuid::Uuid::now_v7().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Cli {
-            url: db.url.clone(),
-            dir,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_filiere"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("RUST_LOG", "warn")
-            .env("FILIERE_WORKSHOP_NAME", "Atelier de test")
-            .current_dir(&self.dir)
-            .output()
-            .expect("the filiere binary runs")
-    }
-
-    /// Runs a command that must succeed and returns its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "filiere {args:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// Runs a command that must fail and returns its standard error.
-    fn fails(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(!output.status.success(), "filiere {args:?} should fail");
-        String::from_utf8(output.stderr).unwrap()
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
-
     /// Imports `BATCH` and returns the donation id and the device codes.
     fn donate(&self) -> (String, Vec<String>) {
         let file = self.dir.join("batch.csv");
@@ -104,41 +57,6 @@ impl Cli {
         args.extend_from_slice(fields);
         self.ok(&args)
     }
-}
-
-/// Text of a PDF with every run of white space made one space, so that a
-/// phrase wrapped over two lines still matches.
-fn pdf_text(path: &str) -> String {
-    let output = Command::new("pdftotext")
-        .args([path, "-"])
-        .output()
-        .unwrap_or_else(|error| {
-            panic!(
-                "cannot run pdftotext ({error}); these tests read the generated PDF with it: \
-                 install poppler-utils"
-            )
-        });
-    assert!(
-        output.status.success(),
-        "pdftotext rejected {path}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).expect("pdftotext writes UTF-8");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Value after `label` in a command's output, up to the end of its word.
-fn word_after(output: &str, label: &str) -> String {
-    let start = output
-        .find(label)
-        .unwrap_or_else(|| panic!("{label:?} not in output:\n{output}"))
-        + label.len();
-    output[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches(',')
-        .to_string()
 }
 
 /// The donation batch of the tests, taken through its steps: the desktop
@@ -228,7 +146,7 @@ fn assert_no_new_claim(text: &str) {
 }
 
 async fn device_certificate_cites_evidence(db: TestDatabase) {
-    let cli = Cli::new(&db);
+    let cli = Cli::new(&db).with_env("FILIERE_WORKSHOP_NAME", "Atelier de test");
     let scenario = run_scenario(&cli);
     let out = cli.path("device.pdf");
     cli.ok(&["certificate", "--device", &scenario.codes[0], "--out", &out]);
@@ -263,7 +181,7 @@ async fn device_certificate_cites_evidence(db: TestDatabase) {
 }
 
 async fn batch_certificate_lists_every_device(db: TestDatabase) {
-    let cli = Cli::new(&db);
+    let cli = Cli::new(&db).with_env("FILIERE_WORKSHOP_NAME", "Atelier de test");
     let scenario = run_scenario(&cli);
     let out = cli.path("batch.pdf");
     cli.ok(&[
@@ -306,7 +224,7 @@ async fn batch_certificate_lists_every_device(db: TestDatabase) {
 }
 
 async fn reuse_csv_rows_and_outcomes(db: TestDatabase) {
-    let cli = Cli::new(&db);
+    let cli = Cli::new(&db).with_env("FILIERE_WORKSHOP_NAME", "Atelier de test");
     let scenario = run_scenario(&cli);
     let out = cli.path("reuse.csv");
     cli.ok(&[
@@ -372,7 +290,7 @@ async fn reuse_csv_rows_and_outcomes(db: TestDatabase) {
 }
 
 async fn reuse_pdf_states_rate_and_formula(db: TestDatabase) {
-    let cli = Cli::new(&db);
+    let cli = Cli::new(&db).with_env("FILIERE_WORKSHOP_NAME", "Atelier de test");
     let scenario = run_scenario(&cli);
     let out = cli.path("reuse.pdf");
     let written = cli.ok(&[
@@ -405,7 +323,7 @@ async fn reuse_pdf_states_rate_and_formula(db: TestDatabase) {
 /// After a return, the certificate lists only the erasures since the
 /// return, and the new diagnosis's unit is not erased yet.
 async fn returned_device_needs_new_erasure(db: TestDatabase) {
-    let cli = Cli::new(&db);
+    let cli = Cli::new(&db).with_env("FILIERE_WORKSHOP_NAME", "Atelier de test");
     let (_, codes) = cli.donate();
     let laptop = codes[1].as_str();
     cli.record(
@@ -447,7 +365,7 @@ async fn returned_device_needs_new_erasure(db: TestDatabase) {
 }
 
 async fn unknown_ids_named_in_errors(db: TestDatabase) {
-    let cli = Cli::new(&db);
+    let cli = Cli::new(&db).with_env("FILIERE_WORKSHOP_NAME", "Atelier de test");
     let (_, codes) = cli.donate();
     let unknown_code = (0..)
         .map(|n| DeviceCode::from_random([n, 1, 2, 3, 4, 5]).to_string())

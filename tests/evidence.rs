@@ -2,11 +2,14 @@
 //! SQLite and on PostgreSQL.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use filiere_store::backend_tests;
 use filiere_store::testing::TestDatabase;
 use serde_json::Value;
+
+mod support;
+
+use support::Cli;
 
 fn fixture(path: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,50 +19,7 @@ fn fixture(path: &str) -> String {
         .to_string()
 }
 
-struct Cli {
-    url: String,
-    dir: PathBuf,
-}
-
 impl Cli {
-    fn new(db: &TestDatabase) -> Cli {
-        let dir = std::env::temp_dir().join(format!(
-            "filiere-evidence-{}",
-            uuid::Uuid::now_v7().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Cli {
-            url: db.url.clone(),
-            dir,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_filiere"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("RUST_LOG", "warn")
-            .current_dir(&self.dir)
-            .output()
-            .expect("the filiere binary runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "filiere {args:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(!output.status.success(), "filiere {args:?} should fail");
-        String::from_utf8(output.stderr).unwrap()
-    }
-
     /// Imports one batch with the given serials and returns the codes.
     fn donate(&self, rows: &[(&str, &str, &str)]) -> Vec<String> {
         let mut csv = String::from("category,brand,model,serial\n");
@@ -204,7 +164,33 @@ async fn folder_matched_by_serials(db: TestDatabase) {
     db.cleanup().await;
 }
 
+/// Another machine's report is rejected with both serials, and a file
+/// imported again records nothing new.
+async fn other_machine_and_repeat_rejected(db: TestDatabase) {
+    let cli = Cli::new(&db);
+    let codes = cli.donate(&[("laptop", "Latitude E6440", "FJBQVZ1")]);
+    let dell = fixture("lshw/dell-latitude-e6440.lshw.json");
+    let hp = fixture("lshw/hp-compaq-8100-elite-sff.lshw.json");
+    let error = cli.fails(&[
+        "evidence", "import", "--device", &codes[0], "--test", "passed", &hp,
+    ]);
+    assert!(error.contains("CZC0408YPV"), "{error}");
+    assert!(error.contains("FJBQVZ1"), "{error}");
+    assert_eq!(cli.show(&codes[0])["status"], "received");
+
+    cli.ok(&[
+        "evidence", "import", "--device", &codes[0], "--test", "passed", &dell,
+    ]);
+    let events = cli.show(&codes[0])["timeline"].as_array().unwrap().len();
+    let again = cli.ok(&["evidence", "import", "--device", &codes[0], &dell]);
+    assert!(again.contains("already recorded"), "{again}");
+    let after = cli.show(&codes[0])["timeline"].as_array().unwrap().len();
+    assert_eq!(after, events, "a repeated file recorded events");
+    db.cleanup().await;
+}
+
 backend_tests!(
+    other_machine_and_repeat_rejected,
     workbench_snapshot_erases_device,
     failing_disk_recorded_and_blocks,
     unreadable_report_records_nothing,

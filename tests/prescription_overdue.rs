@@ -127,19 +127,31 @@ async fn overdue_from_the_command_line(db: TestDatabase) {
     assert_eq!(rows[0]["due_on"], due.as_str());
     assert_eq!(rows[0]["days_overdue"], 2);
     assert_eq!(rows[0]["device_code"], code.as_str());
+    cli.ok(&["org", "add", "Atelier voisin", "--kind", "workshop"]);
     let other = cli.ok(&[
         "prescription",
         "overdue",
         "--as-of",
         &later,
         "--organisation",
-        "atelier-voisin",
+        "Atelier voisin",
         "--json",
     ]);
     assert_eq!(
         serde_json::from_str::<Value>(&other).unwrap(),
         Value::Array(vec![])
     );
+
+    let unknown = cli.fails(&[
+        "prescription",
+        "overdue",
+        "--as-of",
+        &later,
+        "--organisation",
+        "nope",
+    ]);
+    assert!(unknown.contains("'nope'"), "{unknown}");
+    assert!(unknown.contains("filiere org list"), "{unknown}");
 
     let error = cli.fails(&["prescription", "overdue", "--as-of", "2027-13-01"]);
     assert!(error.contains("2027-13-01"), "{error}");
