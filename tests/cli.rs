@@ -2,74 +2,18 @@
 //! devices through every step from the command line, rebuild and verify, on
 //! SQLite and on PostgreSQL.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use filiere_store::backend_tests;
 use filiere_store::testing::TestDatabase;
 use serde_json::Value;
 
-struct Cli {
-    url: String,
-    dir: PathBuf,
-}
+mod support;
+
+use support::Cli;
 
 impl Cli {
-    fn new(db: &TestDatabase) -> Cli {
-        let dir =
-            std::env::temp_dir().join(format!("filiere-cli-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Cli {
-            url: db.url.clone(),
-            dir,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_filiere"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("RUST_LOG", "warn")
-            .current_dir(&self.dir)
-            .output()
-            .expect("the filiere binary runs")
-    }
-
-    /// Runs a command that must succeed and returns its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "filiere {args:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// Runs a command that must fail and returns its standard error.
-    fn fails(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(!output.status.success(), "filiere {args:?} should fail");
-        String::from_utf8(output.stderr).unwrap()
-    }
-
-    fn write(&self, name: &str, content: &str) -> PathBuf {
-        let path = self.dir.join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    /// Creates the database with its tables, as a first recording command
-    /// would, so that reading commands find it even when a test records
-    /// nothing.
-    async fn create_database(&self) {
-        filiere_store::EventStore::connect(&self.url)
-            .await
-            .expect("the test database opens")
-            .close()
-            .await;
-    }
-
     fn stock(&self) -> Vec<Value> {
         serde_json::from_str(&self.ok(&["stock", "--json"])).unwrap()
     }
@@ -518,6 +462,33 @@ fn missing_database_file_not_created() {
     assert_eq!(report["devices"], 5);
     assert_eq!(report["recorded"], false);
     assert!(!database.exists(), "the dry run created the file");
+
+    // A dry run rejects the batch options that the import would reject.
+    let file = batch.to_str().unwrap();
+    for (donor, received_on, expected) in [
+        (
+            "Mairie de Lucé",
+            "2031-01-01",
+            "invalid received on '2031-01-01'",
+        ),
+        (" ", "2025-01-01", "invalid donor"),
+    ] {
+        let output = run(&[
+            "import",
+            "donations",
+            file,
+            "--donor",
+            donor,
+            "--received-on",
+            received_on,
+            "--site",
+            "Chartres",
+            "--dry-run",
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "dry run accepted: {stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -42,6 +42,25 @@ async fn import_donations(url: &str, args: ImportDonationsArgs) -> anyhow::Resul
     }
 
     let total = parsed.devices.len();
+    // The batch header is checked before anything else, so that a dry run
+    // rejects what the import would reject.
+    let donation_id = DonationId::generate();
+    let site = args.site.trim().to_string();
+    let donation = NewDonation {
+        donation_id,
+        donor_name: args.donor.clone(),
+        donor_kind,
+        free_transfer: args.free_transfer,
+        received_on: args.received_on.unwrap_or_else(|| Utc::now().date_naive()),
+        site: site.clone(),
+        reference: args.reference.clone(),
+    };
+    donation
+        .clone()
+        .decide(total as u32, Utc::now().date_naive())
+        .map_err(|error| {
+            anyhow::anyhow!("{error}; nothing was recorded. Fix the option and import again")
+        })?;
     if args.dry_run && super::sqlite_file(url).is_some_and(|path| !path.exists()) {
         // A dry run on a database that does not exist yet has no serial
         // numbers to collide with, and must not create the file.
@@ -70,8 +89,6 @@ async fn import_donations(url: &str, args: ImportDonationsArgs) -> anyhow::Resul
         return report_dry_run(&args, format, total, &parsed.warnings);
     }
 
-    let donation_id = DonationId::generate();
-    let site = args.site.trim().to_string();
     let devices = parsed
         .devices
         .into_iter()
@@ -90,15 +107,6 @@ async fn import_donations(url: &str, args: ImportDonationsArgs) -> anyhow::Resul
             },
         })
         .collect();
-    let donation = NewDonation {
-        donation_id,
-        donor_name: args.donor.clone(),
-        donor_kind,
-        free_transfer: args.free_transfer,
-        received_on: args.received_on.unwrap_or_else(|| Utc::now().date_naive()),
-        site,
-        reference: args.reference.clone(),
-    };
     eprintln!("recording {total} devices in one transaction…");
     let context = CommandContext::new(&super::cli_actor(None), super::CLI_ORGANISATION);
     let outcome = workshop
