@@ -3,8 +3,8 @@
 
 use crate::workbench::WorkbenchSnapshot;
 use crate::{
-    lshw, nwipe, smartctl, workbench, DiskHealth, ErasureLog, EvidenceError, EvidenceKind,
-    HardwareReport,
+    lshw, nwipe, smartctl, workbench, DiskHealth, ErasureLog, EvidenceError, EvidenceErrorKind,
+    EvidenceKind, HardwareReport,
 };
 
 /// A parsed evidence file.
@@ -78,15 +78,27 @@ pub fn parse_evidence(
     file_name: &str,
     bytes: &[u8],
 ) -> Result<(EvidenceKind, ParsedEvidence), EvidenceError> {
+    if String::from_utf8_lossy(bytes)
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .is_empty()
+    {
+        return Err(EvidenceError::new(
+            file_name,
+            "the file is empty; export the tool's report again and import the whole file",
+        )
+        .with_kind(EvidenceErrorKind::Empty));
+    }
     let kind = detect(bytes).ok_or_else(|| {
         EvidenceError::new(
             file_name,
             "not a file Filière reads: expected `lshw -json` output, `smartctl --json` output, \
              an nwipe or ShredOS log, or an eReuse Workbench snapshot",
         )
+        .with_kind(EvidenceErrorKind::NotEvidence)
     })?;
-    let in_file = |error: EvidenceError| {
-        EvidenceError::new(format!("{file_name}, {}", error.location), error.reason)
+    let in_file = |error: EvidenceError| EvidenceError {
+        location: format!("{file_name}, {}", error.location),
+        ..error
     };
     let parsed = match kind {
         EvidenceKind::Lshw => ParsedEvidence::Hardware(lshw::parse_lshw(bytes).map_err(in_file)?),

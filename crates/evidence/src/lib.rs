@@ -36,6 +36,25 @@ pub struct EvidenceError {
     /// Where the problem is: "line 12", "field smart_status.passed", "file".
     pub location: String,
     pub reason: String,
+    /// Class of the problem, so that a caller can describe it in another
+    /// language; `reason` gives the detail in English.
+    pub kind: EvidenceErrorKind,
+}
+
+/// Class of an [`EvidenceError`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EvidenceErrorKind {
+    /// The content matches none of the report formats Filière reads.
+    NotEvidence,
+    /// The file is empty.
+    Empty,
+    /// The JSON cannot be read at `location`, as when a file is cut short.
+    InvalidJson,
+    /// A field the report needs is missing; `location` names it.
+    MissingField,
+    /// Any other problem.
+    #[default]
+    Other,
 }
 
 impl EvidenceError {
@@ -43,7 +62,14 @@ impl EvidenceError {
         Self {
             location: location.into(),
             reason: reason.into(),
+            kind: EvidenceErrorKind::Other,
         }
+    }
+
+    /// Returns the error with its class set to `kind`.
+    pub fn with_kind(mut self, kind: EvidenceErrorKind) -> Self {
+        self.kind = kind;
+        self
     }
 }
 
@@ -135,6 +161,9 @@ pub struct ErasureLog {
 pub struct DiskErasure {
     pub model: String,
     pub serial: Option<String>,
+    /// Operating-system name of the disk, such as "/dev/sda", when the log
+    /// gives one.
+    pub device_path: Option<String>,
     pub size_bytes: Option<u64>,
     /// Method as the tool names it, such as "DoD Short" or "PRNG Stream".
     pub method: String,

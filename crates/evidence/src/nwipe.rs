@@ -38,7 +38,8 @@ pub fn parse_nwipe(bytes: &[u8]) -> Result<ErasureLog, EvidenceError> {
         return Err(EvidenceError::new(
             "file",
             "the file is empty; expected an nwipe or ShredOS log",
-        ));
+        )
+        .with_kind(crate::EvidenceErrorKind::Empty));
     }
 
     let records = lines::split_records(text);

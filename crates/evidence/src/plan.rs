@@ -96,13 +96,7 @@ fn diagnosis(
             )
         })?;
     let mut units = match hardware {
-        Some((_, report)) => report
-            .storage
-            .iter()
-            .filter(|disk| disk.kind != StorageKind::Flash)
-            .enumerate()
-            .map(|(index, disk)| unit_from_inventory(index, disk))
-            .collect(),
+        Some((_, report)) => inventory_units(report),
         None => device.storage_units.clone(),
     };
     for (_, health) in healths {
@@ -126,6 +120,19 @@ fn diagnosis(
         notes: format!("Importé de : {}", names.join(", ")),
         evidence_sha256: evidence,
     })
+}
+
+/// Storage units that a diagnosis records from `report`: its disks except
+/// flash media, each named by serial, or else by its operating-system name
+/// or its rank.
+pub fn inventory_units(report: &HardwareReport) -> Vec<StorageUnit> {
+    report
+        .storage
+        .iter()
+        .filter(|disk| disk.kind != StorageKind::Flash)
+        .enumerate()
+        .map(|(index, disk)| unit_from_inventory(index, disk))
+        .collect()
 }
 
 fn unit_from_inventory(index: usize, disk: &StorageDevice) -> StorageUnit {

@@ -89,7 +89,8 @@ fn parse_json(bytes: &[u8]) -> Result<Value, EvidenceError> {
         Err(error) => Err(EvidenceError::new(
             format!("line {}", error.line()),
             format!("invalid JSON ({error}); expected the output of `smartctl -x --json`"),
-        )),
+        )
+        .with_kind(crate::EvidenceErrorKind::InvalidJson)),
     }
 }
 
@@ -185,7 +186,8 @@ fn read_model(report: &Value) -> Result<String, EvidenceError> {
                  `smartctl -A`; run `{}` instead",
                 json_command(report)
             ),
-        )),
+        )
+        .with_kind(crate::EvidenceErrorKind::MissingField)),
     }
 }
 

@@ -96,6 +96,7 @@ fn json_error(error: serde_json::Error) -> EvidenceError {
         format!("line {}, column {}", error.line(), error.column()),
         format!("invalid JSON: {reason}. A Workbench snapshot is one JSON object: check that the file was copied whole"),
     )
+    .with_kind(crate::EvidenceErrorKind::InvalidJson)
 }
 
 fn detect_format(root: &Value) -> Result<WorkbenchFormat, EvidenceError> {
@@ -128,12 +129,17 @@ fn detect_format(root: &Value) -> Result<WorkbenchFormat, EvidenceError> {
 fn hardware_2022(root: &Value) -> Result<HardwareReport, EvidenceError> {
     let field = "field data.lshw";
     match root.pointer("/data/lshw") {
-        Some(Value::String(output)) => lshw::parse_lshw_text(output).map_err(|error| {
-            EvidenceError::new(format!("{field}, {}", error.location), error.reason)
-        }),
+        Some(Value::String(output)) => {
+            lshw::parse_lshw_text(output).map_err(|error| EvidenceError {
+                location: format!("{field}, {}", error.location),
+                ..error
+            })
+        }
         Some(value @ (Value::Object(_) | Value::Array(_))) => {
-            lshw::report_from_values(std::slice::from_ref(value))
-                .map_err(|error| EvidenceError::new(field, error.reason))
+            lshw::report_from_values(std::slice::from_ref(value)).map_err(|error| EvidenceError {
+                location: field.to_string(),
+                ..error
+            })
         }
         Some(other) => Err(EvidenceError::new(
             field,
@@ -144,7 +150,8 @@ fn hardware_2022(root: &Value) -> Result<HardwareReport, EvidenceError> {
         None => Err(EvidenceError::new(
             field,
             "missing: the snapshot has no lshw output. Re-run Workbench so that it captures lshw",
-        )),
+        )
+        .with_kind(crate::EvidenceErrorKind::MissingField)),
     }
 }
 

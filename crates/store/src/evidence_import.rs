@@ -15,8 +15,9 @@ use filiere_domain::serial::SerialNumber;
 use filiere_domain::types::Outcome;
 use filiere_domain::{Device, DeviceCode, DeviceEvent};
 use filiere_evidence::detect::{parse_evidence, ParsedEvidence};
-use filiere_evidence::plan::{plan_commands, EvidenceFile, PlanOptions};
-use filiere_evidence::{EvidenceError, EvidenceKind};
+use filiere_evidence::plan::{inventory_units, plan_commands, EvidenceFile, PlanOptions};
+use filiere_evidence::{DiskErasure, ErasureLog, EvidenceKind, HardwareReport};
+pub use filiere_evidence::{EvidenceError, EvidenceErrorKind};
 
 use crate::evidence::sha256_hex;
 use crate::workshop::{CommandContext, Workshop, WorkshopError};
@@ -60,11 +61,31 @@ pub enum FileRejection {
         report_serial: String,
         device_serial: String,
     },
+    /// An inventory that no system serial ties to the device, and none of
+    /// whose disks is a storage unit of the device.
+    OtherMachineDisks {
+        /// Vendor and product of the report's system, such as "QEMU
+        /// Standard PC (i440FX + PIIX, 1996)".
+        report_system: String,
+        report_serial: Option<String>,
+        device_serial: Option<String>,
+        report_disks: Vec<String>,
+        device_disks: Vec<String>,
+    },
     /// None of the report's disks is a storage unit of the device.
     OtherDisks {
         report_disks: Vec<String>,
         device_disks: Vec<String>,
     },
+    /// An erasure log names a disk without a serial, so the erasure cannot
+    /// be tied to a storage unit.
+    DiskWithoutSerial {
+        /// Each such disk, as "/dev/sda" or "/dev/sda (model)".
+        disks: Vec<String>,
+        device_disks: Vec<String>,
+    },
+    /// An erasure log on a device with no storage unit known yet.
+    NoStorageUnit { report_disks: Vec<String> },
 }
 
 impl FileRejection {
@@ -82,6 +103,24 @@ impl FileRejection {
                      {device_serial}; import it on the device with serial {report_serial}"
                 ),
             ),
+            FileRejection::OtherMachineDisks {
+                report_system,
+                report_serial,
+                device_serial,
+                report_disks,
+                device_disks,
+            } => EvidenceError::new(
+                format!("{file_name}, system and disk serials"),
+                format!(
+                    "the report is of {report_system} (serial {}), and this device has serial \
+                     {}; the report's disks ({}) are none of this device's storage units ({}). \
+                     Import it on the device that holds these disks",
+                    report_serial.as_deref().unwrap_or("none"),
+                    device_serial.as_deref().unwrap_or("none"),
+                    report_disks.join(", "),
+                    device_disks.join(", ")
+                ),
+            ),
             FileRejection::OtherDisks {
                 report_disks,
                 device_disks,
@@ -89,12 +128,44 @@ impl FileRejection {
                 format!("{file_name}, disk serial"),
                 format!(
                     "the report's disks ({}) are none of this device's storage units ({}); \
-                     import it on the device that holds these disks",
+                     import it on the device that holds these disks, or, if this device holds \
+                     them, import its inventory (lshw or Workbench) first",
                     report_disks.join(", "),
                     device_disks.join(", ")
                 ),
             ),
+            FileRejection::DiskWithoutSerial {
+                disks,
+                device_disks,
+            } => EvidenceError::new(
+                format!("{file_name}, disk serial"),
+                format!(
+                    "the log gives no serial for {}, so the erasure cannot be matched to a \
+                     storage unit of this device ({}); erase the disk again with an nwipe \
+                     release that logs serials, or record the erasure by hand with the unit \
+                     (`filiere device record CODE erase --unit UNIT ...`)",
+                    disks.join(", "),
+                    list_or_none(device_disks)
+                ),
+            ),
+            FileRejection::NoStorageUnit { report_disks } => EvidenceError::new(
+                format!("{file_name}, disk serial"),
+                format!(
+                    "this device has no storage unit known yet, so the erasures of {} cannot \
+                     be matched; import the device's inventory (lshw or Workbench) first, or \
+                     in the same upload",
+                    report_disks.join(", ")
+                ),
+            ),
         }
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none known".to_string()
+    } else {
+        items.join(", ")
     }
 }
 
@@ -165,6 +236,46 @@ fn serial_key(raw: &str) -> Option<String> {
         .map(|serial| serial.match_key())
 }
 
+/// Match key of a storage unit name, or `None` for a name that is not a
+/// serial: an operating-system name ("/dev/sda", "sda", "nvme0n1"), a rank
+/// ("disque 1") or a disk imported without serial ("… (sans numéro de
+/// série)"). Such names come from manual diagnoses and from inventories
+/// that could not read a serial, and must not be compared with serials.
+fn unit_key(unit: &str) -> Option<String> {
+    let name = unit.trim();
+    let lower = name.to_lowercase();
+    let is_slot_name = lower.starts_with("/dev/")
+        || lower.ends_with("(sans numéro de série)")
+        || lower
+            .strip_prefix("disque ")
+            .is_some_and(|rank| !rank.is_empty() && rank.chars().all(|c| c.is_ascii_digit()))
+        || is_block_device_name(&lower);
+    if is_slot_name {
+        None
+    } else {
+        serial_key(name)
+    }
+}
+
+/// Checks whether `name` is a Linux block device name: "sda", "hdb", "vda",
+/// "xvda", "sdab", "nvme0n1", "mmcblk0" or "loop44".
+fn is_block_device_name(name: &str) -> bool {
+    let letters_only =
+        |rest: &str| (1..=3).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_lowercase());
+    let digits_only = |rest: &str| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit());
+    let letters = ["sd", "hd", "vd", "xvd"]
+        .iter()
+        .any(|prefix| name.strip_prefix(prefix).is_some_and(letters_only));
+    let numbered = ["mmcblk", "loop"]
+        .iter()
+        .any(|prefix| name.strip_prefix(prefix).is_some_and(digits_only));
+    let nvme = name
+        .strip_prefix("nvme")
+        .and_then(|rest| rest.split_once('n'))
+        .is_some_and(|(controller, namespace)| digits_only(controller) && digits_only(namespace));
+    letters || numbered || nvme
+}
+
 fn is_hardware(parsed: &ParsedEvidence) -> bool {
     matches!(
         parsed,
@@ -191,58 +302,142 @@ fn disk_serials(parsed: &ParsedEvidence) -> Vec<String> {
     }
 }
 
-/// Rejects a report whose disks are all unknown to `known_disks`, a list of
-/// storage unit names; a report or a device without disk serials passes.
-fn check_disks(parsed: &ParsedEvidence, known_disks: &[String]) -> Result<(), FileRejection> {
-    let known: HashSet<String> = known_disks.iter().filter_map(|d| serial_key(d)).collect();
-    let report_disks = disk_serials(parsed);
-    let report_keys: Vec<String> = report_disks.iter().filter_map(|d| serial_key(d)).collect();
-    if known.is_empty() || report_keys.is_empty() {
-        return Ok(());
+/// Names a disk of an erasure log: its serial, else its device path and
+/// model.
+fn erased_disk_name(disk: &DiskErasure) -> String {
+    if let Some(serial) = &disk.serial {
+        return serial.clone();
     }
-    if report_keys.iter().any(|key| known.contains(key)) {
+    let model = disk.model.trim();
+    match (disk.device_path.as_deref(), model.is_empty()) {
+        (Some(path), true) => path.to_string(),
+        (Some(path), false) => format!("{path} ({model})"),
+        (None, false) => model.to_string(),
+        (None, true) => "a disk without model or device name".to_string(),
+    }
+}
+
+/// Checks whether any of `report_disks` has the match key of one of
+/// `known_units`.
+fn any_disk_known(report_disks: &[String], known_units: &[String]) -> bool {
+    let known: HashSet<String> = known_units.iter().filter_map(|u| unit_key(u)).collect();
+    report_disks
+        .iter()
+        .filter_map(|d| serial_key(d))
+        .any(|key| known.contains(&key))
+}
+
+/// Rejects a disk health report whose disks are all unknown to
+/// `known_units`. A report without disk serial passes, and so does any
+/// report when no unit is named by serial.
+fn check_health(parsed: &ParsedEvidence, known_units: &[String]) -> Result<(), FileRejection> {
+    let report_disks = disk_serials(parsed);
+    let comparable = known_units.iter().any(|u| unit_key(u).is_some())
+        && report_disks.iter().any(|d| serial_key(d).is_some());
+    if !comparable || any_disk_known(&report_disks, known_units) {
         return Ok(());
     }
     Err(FileRejection::OtherDisks {
         report_disks,
-        device_disks: known_disks.to_vec(),
+        device_disks: known_units.to_vec(),
     })
 }
 
-/// Rejects a hardware report of another machine: by system serial when both
-/// the report and the device have one, else by disk serials.
-fn check_machine(parsed: &ParsedEvidence, device: &Device) -> Result<(), FileRejection> {
-    let system = match parsed {
-        ParsedEvidence::Hardware(report) => &report.system,
-        ParsedEvidence::Workbench(snapshot) => &snapshot.hardware.system,
+/// Rejects an erasure log that cannot be tied to the device's storage
+/// units: a disk without serial, a device with no unit known yet, or disks
+/// none of which is a unit of the device.
+fn check_erasures(log: &ErasureLog, known_units: &[String]) -> Result<(), FileRejection> {
+    let without_serial: Vec<String> = log
+        .disks
+        .iter()
+        .filter(|disk| disk.serial.as_deref().and_then(serial_key).is_none())
+        .map(erased_disk_name)
+        .collect();
+    if !without_serial.is_empty() {
+        return Err(FileRejection::DiskWithoutSerial {
+            disks: without_serial,
+            device_disks: known_units.to_vec(),
+        });
+    }
+    let report_disks: Vec<String> = log.disks.iter().map(erased_disk_name).collect();
+    if known_units.is_empty() {
+        return Err(FileRejection::NoStorageUnit { report_disks });
+    }
+    if any_disk_known(&report_disks, known_units) {
+        return Ok(());
+    }
+    Err(FileRejection::OtherDisks {
+        report_disks,
+        device_disks: known_units.to_vec(),
+    })
+}
+
+/// Rejects a hardware report of another machine. When both the report and
+/// the device have a system serial, they must match. Otherwise the report's
+/// disks are compared with every storage unit the device has been found
+/// with, and the report is rejected when none of them matches. With nothing
+/// to compare on either side, the report passes. The erasures of a
+/// Workbench snapshot are checked against the snapshot's own inventory.
+fn check_machine(
+    parsed: &ParsedEvidence,
+    device: &Device,
+    known_units: &[String],
+) -> Result<(), FileRejection> {
+    let (report, erasures) = match parsed {
+        ParsedEvidence::Hardware(report) => (report, None),
+        ParsedEvidence::Workbench(snapshot) => (&snapshot.hardware, snapshot.erasures.as_ref()),
         _ => return Ok(()),
     };
+    let system = &report.system;
     let report_serial = system.serial.as_deref().filter(|s| serial_key(s).is_some());
-    match (report_serial, &device.serial) {
-        (Some(report_serial), Some(device_serial)) => {
-            if serial_key(report_serial) == Some(device_serial.match_key()) {
-                Ok(())
-            } else {
-                Err(FileRejection::OtherMachine {
-                    report_serial: report_serial.to_string(),
-                    device_serial: device_serial.to_string(),
-                })
-            }
+    if let (Some(report_serial), Some(device_serial)) = (report_serial, &device.serial) {
+        if serial_key(report_serial) != Some(device_serial.match_key()) {
+            return Err(FileRejection::OtherMachine {
+                report_serial: report_serial.to_string(),
+                device_serial: device_serial.to_string(),
+            });
         }
-        _ => {
-            let units: Vec<String> = device
-                .storage_units
-                .iter()
-                .map(|u| u.unit.clone())
-                .collect();
-            check_disks(parsed, &units)
+    } else {
+        let report_disks = disk_serials(parsed);
+        let comparable = known_units.iter().any(|u| unit_key(u).is_some())
+            && report_disks.iter().any(|d| serial_key(d).is_some());
+        if comparable && !any_disk_known(&report_disks, known_units) {
+            let report_system = format!("{} {}", system.vendor.trim(), system.product.trim())
+                .trim()
+                .to_string();
+            return Err(FileRejection::OtherMachineDisks {
+                report_system: if report_system.is_empty() {
+                    "an unnamed machine".to_string()
+                } else {
+                    report_system
+                },
+                report_serial: report_serial.map(str::to_string),
+                device_serial: device.serial.as_ref().map(|s| s.to_string()),
+                report_disks,
+                device_disks: known_units.to_vec(),
+            });
         }
+    }
+    match erasures {
+        Some(log) => check_erasures(log, &report_units(report)),
+        None => Ok(()),
     }
 }
 
-/// Storage unit names a hardware report lists, as the plan names them.
-fn report_units(parsed: &ParsedEvidence) -> Vec<String> {
-    disk_serials(parsed)
+/// Storage unit names that a diagnosis from `report` records.
+fn report_units(report: &HardwareReport) -> Vec<String> {
+    inventory_units(report)
+        .into_iter()
+        .map(|unit| unit.unit)
+        .collect()
+}
+
+fn hardware_of(parsed: &ParsedEvidence) -> Option<&HardwareReport> {
+    match parsed {
+        ParsedEvidence::Hardware(report) => Some(report),
+        ParsedEvidence::Workbench(snapshot) => Some(&snapshot.hardware),
+        _ => None,
+    }
 }
 
 impl Workshop {
@@ -411,6 +606,28 @@ impl Workshop {
         Ok(hashes)
     }
 
+    /// Names of the storage units `device` has been found with: those of
+    /// its current diagnosis, then those of its earlier diagnoses. A later
+    /// diagnosis may list no unit (a machine that does not start), and its
+    /// disks still identify it.
+    async fn known_units(&self, device: &Device) -> Result<Vec<String>, WorkshopError> {
+        let mut units: Vec<String> = device
+            .storage_units
+            .iter()
+            .map(|u| u.unit.clone())
+            .collect();
+        for (_, event) in self.device_events(device.id).await?.into_iter().rev() {
+            if let DeviceEvent::Diagnosed(diagnosis) = event {
+                for unit in diagnosis.storage_units {
+                    if !units.contains(&unit.unit) {
+                        units.push(unit.unit);
+                    }
+                }
+            }
+        }
+        Ok(units)
+    }
+
     /// Parses each upload and checks it against `device`: hardware reports
     /// first, so that disk reports of the same upload are compared with the
     /// disks those reports found.
@@ -420,12 +637,15 @@ impl Workshop {
         uploads: &'a [EvidenceUpload],
     ) -> Result<Vec<Screened<'a>>, WorkshopError> {
         let mut seen: HashSet<String> = self.device_evidence(device).await?.into_iter().collect();
+        let device_units = self.known_units(device).await?;
         let mut parsed: Vec<Option<Result<(EvidenceKind, ParsedEvidence), EvidenceError>>> =
             uploads
                 .iter()
                 .map(|upload| Some(parse_evidence(&upload.file_name, &upload.bytes)))
                 .collect();
         let mut results: Vec<Option<Screened<'a>>> = uploads.iter().map(|_| None).collect();
+        // Units of an inventory accepted from this upload, which the
+        // diagnosis it records will list.
         let mut upload_units: Option<Vec<String>> = None;
         let hardware_first = (0..uploads.len())
             .filter(|&i| matches!(&parsed[i], Some(Ok((_, p))) if is_hardware(p)))
@@ -440,32 +660,27 @@ impl Workshop {
                 None => continue,
                 Some(Err(error)) => Screened::Rejected(FileRejection::Unreadable(error)),
                 Some(Ok((kind, evidence))) => {
-                    let sha256 = sha256_hex(&upload.bytes);
-                    let check = if is_hardware(&evidence) {
-                        check_machine(&evidence, device)
-                    } else {
-                        let known = upload_units.clone().unwrap_or_else(|| {
-                            device
-                                .storage_units
-                                .iter()
-                                .map(|u| u.unit.clone())
-                                .collect()
-                        });
+                    let known = upload_units.as_deref().unwrap_or(&device_units);
+                    let check = match &evidence {
+                        ParsedEvidence::Hardware(_) | ParsedEvidence::Workbench(_) => {
+                            check_machine(&evidence, device, &device_units)
+                        }
                         // A disk health report that comes with an inventory
                         // may add a disk the inventory missed.
-                        match (&evidence, upload_units.is_some()) {
-                            (ParsedEvidence::Health(_), true) => Ok(()),
-                            _ => check_disks(&evidence, &known),
-                        }
+                        ParsedEvidence::Health(_) if upload_units.is_some() => Ok(()),
+                        ParsedEvidence::Health(_) => check_health(&evidence, known),
+                        ParsedEvidence::Erasure(log) => check_erasures(log, known),
                     };
+                    let sha256 = sha256_hex(&upload.bytes);
+                    // A file the device already cites is reported as such,
+                    // even when the device's units changed since.
                     match check {
+                        _ if seen.contains(&sha256) => Screened::AlreadyRecorded { kind, sha256 },
                         Err(rejection) => Screened::Rejected(rejection),
-                        Ok(()) if !seen.insert(sha256.clone()) => {
-                            Screened::AlreadyRecorded { kind, sha256 }
-                        }
                         Ok(()) => {
-                            if is_hardware(&evidence) {
-                                upload_units = Some(report_units(&evidence));
+                            seen.insert(sha256.clone());
+                            if let Some(report) = hardware_of(&evidence) {
+                                upload_units = Some(report_units(report));
                             }
                             Screened::Accepted(Box::new(Accepted {
                                 upload,
@@ -552,4 +767,39 @@ fn no_file_error() -> WorkshopError {
         "files",
         "no file given; attach lshw, smartctl, nwipe or Workbench reports",
     )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_names_not_compared() {
+        for name in [
+            "sda",
+            "/dev/sda",
+            "sdab",
+            "hdb",
+            "xvda",
+            "nvme0n1",
+            "mmcblk0",
+            "loop44",
+            "disque 2",
+            "Loopback device (sans numéro de série)",
+        ] {
+            assert_eq!(unit_key(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn serials_compared() {
+        for (name, key) in [
+            ("S41V0SEGYD", "S41V0SEGYD"),
+            ("WD-WX11A80W7430", "WDWX11A80W7430"),
+            ("164014297BCC", "164014297BCC"),
+            ("SDA1234567", "SDA1234567"),
+        ] {
+            assert_eq!(unit_key(name).as_deref(), Some(key), "{name}");
+        }
+    }
 }

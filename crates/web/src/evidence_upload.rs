@@ -11,7 +11,9 @@ use filiere_domain::access::Action;
 use filiere_domain::types::Outcome;
 use filiere_domain::{Device, DeviceCode, DeviceEvent, DeviceId};
 use filiere_store::evidence::EvidenceFile;
-use filiere_store::evidence_import::{EvidenceBatch, EvidenceUpload, FileOutcome, FileRejection};
+use filiere_store::evidence_import::{
+    EvidenceBatch, EvidenceError, EvidenceErrorKind, EvidenceUpload, FileOutcome, FileRejection,
+};
 use filiere_store::StoreError;
 
 use crate::auth::Caller;
@@ -278,7 +280,7 @@ fn result_line(
         FileOutcome::Rejected(rejection) => {
             let mut rejected = line("rejected", None, None, rejection_fr(file_name, rejection));
             if let FileRejection::Unreadable(error) = rejection {
-                rejected.location = Some(error.location.clone());
+                rejected.location = Some(location_in_file(file_name, &error.location).to_string());
             }
             rejected
         }
@@ -305,14 +307,82 @@ fn steps_citing(events: &[DeviceEvent], sha256: &str) -> String {
     }
 }
 
+/// Location of a problem without the file name that the parser puts first:
+/// "line 12, column 3" for "rapport.json, line 12, column 3", and "file"
+/// for a location that is the file name alone.
+fn location_in_file<'a>(file_name: &str, location: &'a str) -> &'a str {
+    match location.strip_prefix(file_name) {
+        Some(rest) => {
+            let rest = rest.trim_start_matches(',').trim_start();
+            if rest.is_empty() {
+                "file"
+            } else {
+                rest
+            }
+        }
+        None => location,
+    }
+}
+
+/// Location in French: "ligne 12, colonne 3", "champ model_name", "fichier".
+fn location_fr(location: &str) -> String {
+    location
+        .split(", ")
+        .map(|part| {
+            if let Some(line) = part.strip_prefix("line ") {
+                format!("ligne {line}")
+            } else if let Some(column) = part.strip_prefix("column ") {
+                format!("colonne {column}")
+            } else if let Some(field) = part.strip_prefix("field ") {
+                format!("champ {field}")
+            } else if part == "file" {
+                "fichier".to_string()
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Describes in French why a file cannot be read, naming the file once, with
+/// the line or field and what to do.
+fn unreadable_fr(file_name: &str, error: &EvidenceError) -> String {
+    let location = location_fr(location_in_file(file_name, &error.location));
+    let nothing = "Rien n'a été enregistré pour ce fichier";
+    match error.kind {
+        EvidenceErrorKind::NotEvidence => format!(
+            "Refusé : {file_name} n'est pas un rapport que Filière sait lire. {nothing} ; \
+             envoyez la sortie de lshw -json ou de smartctl --json, un journal nwipe ou ShredOS, \
+             ou un instantané eReuse Workbench."
+        ),
+        EvidenceErrorKind::Empty => format!(
+            "Refusé : {file_name} est vide. {nothing} ; envoyez le fichier complet écrit par \
+             l'outil."
+        ),
+        EvidenceErrorKind::InvalidJson => format!(
+            "Refusé : {file_name} contient du JSON invalide ({location}) : le fichier est \
+             tronqué ou abîmé. {nothing} ; recopiez le fichier en entier depuis la machine, ou \
+             relancez l'outil. Détail technique : {}.",
+            error.reason
+        ),
+        EvidenceErrorKind::MissingField => format!(
+            "Refusé : il manque à {file_name} une donnée nécessaire ({location}). {nothing} ; \
+             relancez l'outil avec les options indiquées. Détail technique : {}.",
+            error.reason
+        ),
+        EvidenceErrorKind::Other => format!(
+            "Refusé : {file_name} ne peut pas être utilisé ({location}). {nothing} ; vérifiez \
+             qu'il s'agit d'un rapport lshw -json, smartctl --json, nwipe, ShredOS ou Workbench \
+             complet. Détail technique : {}.",
+            error.reason
+        ),
+    }
+}
+
 fn rejection_fr(file_name: &str, rejection: &FileRejection) -> String {
     match rejection {
-        FileRejection::Unreadable(error) => format!(
-            "Refusé : {file_name} : {} : {}. Rien n'a été enregistré pour ce fichier ; vérifiez \
-             qu'il s'agit bien d'un rapport lshw -json, smartctl --json, nwipe, ShredOS ou \
-             Workbench complet.",
-            error.location, error.reason
-        ),
+        FileRejection::Unreadable(error) => unreadable_fr(file_name, error),
         FileRejection::OtherMachine {
             report_serial,
             device_serial,
@@ -321,15 +391,63 @@ fn rejection_fr(file_name: &str, rejection: &FileRejection) -> String {
              mais cet appareil a le n° de série {device_serial}. Rien n'a été enregistré pour ce \
              fichier ; importez-le sur l'appareil de n° de série {report_serial}."
         ),
+        FileRejection::OtherMachineDisks {
+            report_system,
+            report_serial,
+            device_serial,
+            report_disks,
+            device_disks,
+        } => format!(
+            "Refusé : {file_name} est le rapport de la machine {report_system} ({}), et cet \
+             appareil a {} ; ses disques ({}) ne sont aucun des supports de stockage de cet \
+             appareil ({}). Rien n'a été enregistré pour ce fichier ; importez-le sur \
+             l'appareil qui contient ces disques.",
+            report_serial
+                .as_deref()
+                .map_or("sans n° de série".to_string(), |s| format!(
+                    "n° de série {s}"
+                )),
+            device_serial
+                .as_deref()
+                .map_or("pas de n° de série".to_string(), |s| format!(
+                    "le n° de série {s}"
+                )),
+            report_disks.join(", "),
+            device_disks.join(", ")
+        ),
         FileRejection::OtherDisks {
             report_disks,
             device_disks,
         } => format!(
             "Refusé : les disques de {file_name} ({}) ne sont pas ceux de cet appareil ({}). Rien \
              n'a été enregistré pour ce fichier ; importez-le sur l'appareil qui contient ces \
-             disques.",
+             disques, ou, s'ils sont bien dans cet appareil, importez d'abord son inventaire \
+             (lshw ou Workbench).",
             report_disks.join(", "),
             device_disks.join(", ")
+        ),
+        FileRejection::DiskWithoutSerial {
+            disks,
+            device_disks,
+        } => format!(
+            "Refusé : le journal {file_name} ne donne pas le n° de série du disque {}, donc \
+             l'effacement ne peut être rattaché à aucun support de stockage de cet appareil \
+             ({}). Rien n'a été enregistré pour ce fichier ; effacez à nouveau le disque avec une \
+             version de nwipe qui journalise les n° de série, ou saisissez l'effacement à la main \
+             en choisissant le support.",
+            disks.join(", "),
+            if device_disks.is_empty() {
+                "aucun support connu".to_string()
+            } else {
+                device_disks.join(", ")
+            }
+        ),
+        FileRejection::NoStorageUnit { report_disks } => format!(
+            "Refusé : cet appareil n'a encore aucun support de stockage connu, donc les \
+             effacements de {file_name} ({}) ne peuvent être rattachés à aucun. Rien n'a été \
+             enregistré pour ce fichier ; importez d'abord l'inventaire de l'appareil (lshw ou \
+             Workbench), ou envoyez-le avec ce journal.",
+            report_disks.join(", ")
         ),
     }
 }

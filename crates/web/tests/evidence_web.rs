@@ -28,6 +28,12 @@ const SHREDOS_DISK: &str = "18291D85DF09";
 const SNAPSHOT: &str = "workbench/wb-legacy2018_hp-dc7900_erasure_snapshot.json";
 const SNAPSHOT_SERIAL: &str = "CZC901381R";
 const SNAPSHOT_DISK: &str = "6RX7AWEZ";
+const QEMU_LSHW: &str = "lshw/qemu-vm-INVALID-missing-children.lshw.json";
+const LOOP_LOG: &str = "nwipe/nwipe_2021_pr325_error-summary_drive-status_loop.log";
+const NO_SERIAL_LOG: &str = "nwipe/nwipe-0.29_2020_issue283_3-rounds-verify.log";
+/// Serial and disk of the demonstration's laptop 1V0SEGY.
+const DEMO_SERIAL: &str = "G7eaN000000250";
+const DEMO_DISK: &str = "S41V0SEGYD";
 
 fn fixture(path: &str) -> Vec<u8> {
     let full = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -147,6 +153,44 @@ async fn create_batch(api: &Agent) -> (String, Vec<String>) {
         .map(|d| d["code"].as_str().unwrap().to_string())
         .collect();
     (body["donation_id"].as_str().unwrap().to_string(), codes)
+}
+
+/// Records a laptop like the demonstration's 1V0SEGY through the API: a
+/// diagnosis typed by hand with its disk, then, as after a return, a failed
+/// diagnosis with no storage unit. Returns its code.
+async fn demo_laptop(api: &Agent) -> String {
+    let response = api
+        .post_json(
+            "/api/v1/donations",
+            &json!({
+                "donor": "Mairie de Dreux",
+                "donor_kind": "public_body",
+                "free_transfer": true,
+                "site": "Chartres",
+                "devices": [
+                    {"category": "laptop", "brand": "Lenovo", "model": "ThinkPad T480", "serial": DEMO_SERIAL}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    let code = body["devices"][0]["code"].as_str().unwrap().to_string();
+    for fields in [
+        json!({"test": "passed", "storage": [format!("{DEMO_DISK}:ssd:256")]}),
+        json!({"test": "failed", "verdict": "recycle"}),
+    ] {
+        let response = api
+            .post_json(
+                &format!("/api/v1/devices/{code}/steps/diagnose"),
+                &json!({ "fields": fields }),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    code
 }
 
 /// Result lines of an upload page, one per file.
@@ -680,7 +724,131 @@ async fn altered_evidence_not_served(database: TestDatabase) {
     server.stop().await;
 }
 
+/// Reports that are not about the device: a virtual machine's inventory, an
+/// erasure log of a loop device, and a log without disk serial. Each is
+/// rejected with the values on both sides, on the page and through the API,
+/// and nothing is recorded.
+async fn reports_of_other_machines_rejected(database: TestDatabase) {
+    let server = TestServer::start(database).await;
+    let api = server.workshop_api().await;
+    let technician = server.member(Role::Technician).await;
+    let laptop = demo_laptop(&api).await;
+    let head = server.log_head().await;
+
+    let (status, body) = api_upload(&api, &laptop, Some("passed"), &[part(QEMU_LSHW)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["files"][0];
+    assert_eq!(result["status"], "rejected", "{body}");
+    let message = result["message"].as_str().unwrap();
+    assert!(message.contains("QEMU"), "{message}");
+    assert!(message.contains("QM00001"), "{message}");
+    assert!(message.contains(DEMO_SERIAL), "{message}");
+    assert!(message.contains(DEMO_DISK), "{message}");
+    assert_eq!(
+        message.matches(file_name(QEMU_LSHW)).count(),
+        1,
+        "{message}"
+    );
+
+    let (status, body) = api_upload(&api, &laptop, None, &[part(LOOP_LOG)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["files"][0];
+    assert_eq!(result["status"], "rejected", "{body}");
+    let message = result["message"].as_str().unwrap();
+    assert!(message.contains("/dev/loop44"), "{message}");
+    assert!(message.contains(DEMO_DISK), "{message}");
+    assert!(message.contains("n° de série"), "{message}");
+
+    let (status, page) = page_upload(&technician, &laptop, None, &[part(NO_SERIAL_LOG)]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let lines = result_lines(&page);
+    let line = line_for(&lines, file_name(NO_SERIAL_LOG));
+    assert!(line.starts_with("rejected"), "{line}");
+    assert!(line.contains("/dev/sda"), "{line}");
+    assert!(line.contains("ne donne pas le n° de série"), "{line}");
+    assert!(line.contains("à la main"), "{line}");
+    assert!(line.contains("nwipe"), "{line}");
+    assert_eq!(
+        server.log_head().await,
+        head,
+        "a report of another machine recorded events"
+    );
+
+    let device: Value = api
+        .get(&format!("/api/v1/devices/{laptop}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let units = device["storage_units"].to_string();
+    assert!(!units.contains("QM00001"), "{units}");
+    assert_eq!(device["timeline"].as_array().unwrap().len(), 4, "{device}");
+
+    // An erasure log on a device with no storage unit known yet.
+    let (_, codes) = create_batch(&api).await;
+    let (status, body) = api_upload(&api, &codes[0], None, &[part(SHREDOS_LOG)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let message = body["files"][0]["message"].as_str().unwrap();
+    assert!(message.contains(SHREDOS_DISK), "{message}");
+    assert!(message.contains("inventaire"), "{message}");
+    server.stop().await;
+}
+
+/// Unreadable files: the page names the file once and gives the reason in
+/// French with its line or field. The API's location omits the file name.
+async fn unreadable_files_described_in_french(database: TestDatabase) {
+    let server = TestServer::start(database).await;
+    let api = server.workshop_api().await;
+    let technician = server.member(Role::Technician).await;
+    let (_, codes) = create_batch(&api).await;
+    let dell = &codes[0];
+    let mut truncated = fixture(DELL_LSHW);
+    truncated.truncate(3000);
+    let files = [
+        ("don.csv".to_string(), b"code;marque\n1;Dell\n".to_vec()),
+        ("coupe.lshw.json".to_string(), truncated),
+        ("vide.log".to_string(), Vec::new()),
+        (
+            "smart-a.json".to_string(),
+            br#"{"smartctl": {"exit_status": 0}, "device": {"name": "/dev/sda"}}"#.to_vec(),
+        ),
+    ];
+    let (status, page) = page_upload(&technician, dell, None, &files).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let lines = result_lines(&page);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    for (name, expected) in [
+        ("don.csv", "n&#39;est pas un rapport que Filière sait lire"),
+        ("coupe.lshw.json", "JSON invalide (ligne "),
+        ("vide.log", "est vide"),
+        ("smart-a.json", "champ model_name"),
+    ] {
+        let line = line_for(&lines, name);
+        assert!(line.starts_with("rejected"), "{line}");
+        assert_eq!(line.matches(name).count(), 1, "{name} named twice: {line}");
+        assert!(
+            line.contains(expected) || line.contains(&expected.replace("&#39;", "'")),
+            "{name}: expected {expected:?} in {line}"
+        );
+        assert!(!line.contains("not a file"), "{line}");
+    }
+    assert!(
+        line_for(&lines, "coupe.lshw.json").contains(", colonne "),
+        "{lines:?}"
+    );
+
+    let (status, body) = api_upload(&api, dell, None, &files[..1]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let result = &body["files"][0];
+    assert_eq!(result["location"], "file", "{body}");
+    let message = result["message"].as_str().unwrap();
+    assert_eq!(message.matches("don.csv").count(), 1, "{message}");
+    server.stop().await;
+}
+
 filiere_store::backend_tests!(
+    reports_of_other_machines_rejected,
+    unreadable_files_described_in_french,
     page_upload_lists_and_downloads,
     page_upload_needs_csrf_and_size,
     api_upload_list_and_bytes,

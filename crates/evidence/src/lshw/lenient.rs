@@ -34,7 +34,8 @@ pub(super) struct Document {
 /// JSON and leniently otherwise.
 pub(super) fn read_document(text: &str) -> Result<Document, EvidenceError> {
     if text.trim().is_empty() {
-        return Err(EvidenceError::new("file", "the file is empty"));
+        return Err(EvidenceError::new("file", "the file is empty")
+            .with_kind(crate::EvidenceErrorKind::Empty));
     }
     if let Ok(value) = serde_json::from_str::<Value>(text) {
         return Ok(Document {
@@ -126,6 +127,7 @@ impl<'a> Reader<'a> {
              which removes the serial numbers) and import the new file",
         );
         EvidenceError::new(format!("line {line}, column {column}"), message)
+            .with_kind(crate::EvidenceErrorKind::InvalidJson)
     }
 
     /// Moves past one character, keeping line and column up to date.

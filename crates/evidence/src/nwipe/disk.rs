@@ -231,6 +231,7 @@ impl Disk {
         DiskErasure {
             model: self.model.unwrap_or_default(),
             serial: self.serial.flatten(),
+            device_path: Some(self.path.clone()),
             size_bytes: self.size_bytes,
             method: self
                 .method

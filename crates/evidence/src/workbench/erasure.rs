@@ -59,6 +59,7 @@ fn disk_erasure(disk: &Value, record: &Value) -> DiskErasure {
     DiskErasure {
         model: text(disk, "model").unwrap_or_default().to_string(),
         serial: text(disk, "serialNumber").and_then(serial_or_none),
+        device_path: None,
         size_bytes: disk
             .get("size")
             .and_then(Value::as_u64)

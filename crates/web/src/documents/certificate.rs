@@ -66,6 +66,37 @@ pub struct ErasureLine {
     pub site: String,
     /// Imported tool log; `None` for an erasure entered by hand.
     pub evidence: Option<EvidenceRef>,
+    /// Whether this erasure is the one that counts for its unit.
+    pub standing: LineStanding,
+}
+
+/// Whether an erasure counts towards the erasure status, as the device's
+/// rules decide: only the latest erasure of each unit that the latest
+/// diagnosis found counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineStanding {
+    /// The latest erasure of its unit.
+    Latest,
+    /// A later erasure of the same unit replaced it.
+    Replaced,
+    /// A later diagnosis did not find its unit.
+    UnitNotFoundLater,
+}
+
+impl LineStanding {
+    /// French note printed with a line that does not count; `None` for the
+    /// latest erasure of a unit.
+    pub fn note_fr(self) -> Option<&'static str> {
+        match self {
+            LineStanding::Latest => None,
+            LineStanding::Replaced => {
+                Some("ne compte plus : un effacement ultérieur du même support le remplace")
+            }
+            LineStanding::UnitNotFoundLater => {
+                Some("ne compte plus : le diagnostic suivant n'a pas relevé ce support")
+            }
+        }
+    }
 }
 
 /// A tool log kept as evidence, by its SHA-256.
@@ -111,6 +142,9 @@ pub enum UnitGap {
     NotErased(String),
     /// The latest erasure of the unit failed.
     LastErasureFailed(String),
+    /// An erasure names a unit that the latest diagnosis did not find, so
+    /// the device's rules block the handover until it is checked.
+    ErasedUnitNotFound(String),
 }
 
 impl ErasureStatus {
@@ -158,6 +192,9 @@ impl UnitGap {
             UnitGap::LastErasureFailed(unit) => {
                 format!("support {unit}, dernier effacement échoué")
             }
+            UnitGap::ErasedUnitNotFound(unit) => {
+                format!("support {unit} effacé mais absent du dernier diagnostic")
+            }
         }
     }
 }
@@ -175,12 +212,26 @@ pub(super) fn build_certificate(
     };
     let (_, first) = events.first().ok_or_else(malformed)?;
     let mut device = Device::from_events([first]).ok_or_else(malformed)?;
-    let mut lines = Vec::new();
+    let mut lines: Vec<ErasureLine> = Vec::new();
     for (recorded, event) in &events[1..] {
         match event {
             DeviceEvent::Returned { .. } => lines.clear(),
             DeviceEvent::DataErased(erasure) => {
+                for line in lines.iter_mut().filter(|line| line.unit == erasure.unit) {
+                    line.standing = LineStanding::Replaced;
+                }
                 lines.push(erasure_line(&device, erasure, recorded.occurred_at));
+            }
+            // The device drops the erasures of units a new diagnosis did
+            // not find, so those lines no longer count either.
+            DeviceEvent::Diagnosed(diagnosis) => {
+                let found = |unit: &str| diagnosis.storage_units.iter().any(|u| u.unit == unit);
+                for line in lines
+                    .iter_mut()
+                    .filter(|line| line.standing == LineStanding::Latest && !found(&line.unit))
+                {
+                    line.standing = LineStanding::UnitNotFoundLater;
+                }
             }
             _ => {}
         }
@@ -225,11 +276,13 @@ fn erasure_line(device: &Device, erasure: &Erasure, erased_at: DateTime<Utc>) ->
             sha256: sha256.to_ascii_lowercase(),
             check: EvidenceCheck::NotChecked,
         }),
+        standing: LineStanding::Latest,
     }
 }
 
-/// Applies the domain's rule: each unit of the latest diagnosis needs a
-/// passed latest erasure since intake or the last return.
+/// Applies the domain's readiness rule: each unit of the latest diagnosis
+/// needs a passed latest erasure since intake or the last return, and an
+/// erasure of a unit that diagnosis did not find is a gap too.
 fn erasure_status(device: &Device) -> ErasureStatus {
     if device.functional_test.is_none() {
         return if device.category.holds_data() {
@@ -238,7 +291,7 @@ fn erasure_status(device: &Device) -> ErasureStatus {
             ErasureStatus::NotRequired
         };
     }
-    if device.storage_units.is_empty() {
+    if device.storage_units.is_empty() && device.erasures.is_empty() {
         return ErasureStatus::NoStorage;
     }
     let gaps: Vec<UnitGap> = device
@@ -251,6 +304,11 @@ fn erasure_status(device: &Device) -> ErasureStatus {
             }
             Some(_) => None,
         })
+        .chain(
+            unmatched_units(device)
+                .into_iter()
+                .map(UnitGap::ErasedUnitNotFound),
+        )
         .collect();
     if gaps.is_empty() {
         ErasureStatus::Complete {
@@ -268,4 +326,151 @@ fn unmatched_units(device: &Device) -> Vec<String> {
         .filter(|unit| !device.storage_units.iter().any(|u| &&u.unit == unit))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use filiere_domain::device::Intake;
+    use filiere_domain::event::{Diagnosis, StorageUnit};
+    use filiere_domain::types::{DonorKind, Verdict};
+    use filiere_domain::{DeviceCode, DeviceId};
+    use filiere_store::Metadata;
+
+    use super::*;
+
+    const DISK: &str = "S41V0SEGYD";
+    const UNSERIALED: &str = " (sans numéro de série)";
+
+    fn recorded(events: Vec<DeviceEvent>) -> Vec<(RecordedEvent, DeviceEvent)> {
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(index, event)| {
+                let recorded = RecordedEvent {
+                    position: index as i64 + 1,
+                    event_id: uuid::Uuid::now_v7(),
+                    stream_id: "device-test".into(),
+                    stream_version: index as i64 + 1,
+                    event_type: String::new(),
+                    schema_version: 1,
+                    payload: serde_json::Value::Null,
+                    metadata: Metadata::new("test:camille", "local"),
+                    command_id: None,
+                    occurred_at: Utc::now(),
+                    recorded_at: Utc::now(),
+                    hash: String::new(),
+                };
+                (recorded, event)
+            })
+            .collect()
+    }
+
+    fn received() -> Vec<DeviceEvent> {
+        let intake = Intake {
+            device_id: DeviceId::generate(),
+            donation_id: DonationId::generate(),
+            category: Category::Laptop,
+            brand: "Lenovo".into(),
+            model: "ThinkPad T480".into(),
+            serial: None,
+            asset_tag: None,
+            site: "Chartres".into(),
+            donor_kind: DonorKind::PublicBody,
+            free_transfer: true,
+        };
+        Device::receive_for(intake, DeviceCode::from_random([1; 6]), "local").unwrap()
+    }
+
+    fn diagnosed(unit: &str) -> DeviceEvent {
+        DeviceEvent::Diagnosed(Diagnosis {
+            functional_test: Outcome::Passed,
+            verdict: Verdict::Refurbish,
+            storage_units: vec![StorageUnit {
+                unit: unit.into(),
+                kind: StorageKind::Ssd,
+                model: String::new(),
+                size_bytes: None,
+                healthy: None,
+            }],
+            cpu: String::new(),
+            memory_bytes: None,
+            battery_wear_percent: None,
+            notes: String::new(),
+            evidence_sha256: Vec::new(),
+        })
+    }
+
+    fn erased(unit: &str, result: Outcome) -> DeviceEvent {
+        DeviceEvent::DataErased(Erasure {
+            unit: unit.into(),
+            method: ErasureMethod::Clear,
+            technique: ErasureTechnique::Overwrite,
+            tool: "nwipe".into(),
+            tool_version: "0.29".into(),
+            verified: true,
+            result,
+            operator: "Camille".into(),
+            evidence_sha256: Some("a".repeat(64)),
+        })
+    }
+
+    fn certificate(steps: Vec<DeviceEvent>) -> ErasureCertificate {
+        let mut events = received();
+        events.extend(steps);
+        build_certificate(&recorded(events)).unwrap()
+    }
+
+    #[test]
+    fn failed_erasure_of_dropped_unit_marked() {
+        let certificate = certificate(vec![
+            diagnosed(DISK),
+            erased(UNSERIALED, Outcome::Failed),
+            diagnosed(DISK),
+            erased(DISK, Outcome::Passed),
+        ]);
+        assert_eq!(
+            certificate.erasure_status,
+            ErasureStatus::Complete { units: 1 }
+        );
+        assert_eq!(certificate.lines.len(), 2);
+        assert_eq!(
+            certificate.lines[0].standing,
+            LineStanding::UnitNotFoundLater
+        );
+        assert!(certificate.lines[0].standing.note_fr().is_some());
+        assert_eq!(certificate.lines[1].standing, LineStanding::Latest);
+    }
+
+    #[test]
+    fn erasure_of_unknown_unit_incomplete() {
+        let certificate = certificate(vec![
+            diagnosed(DISK),
+            erased(DISK, Outcome::Passed),
+            erased(UNSERIALED, Outcome::Failed),
+        ]);
+        assert_eq!(
+            certificate.erasure_status,
+            ErasureStatus::Incomplete(vec![UnitGap::ErasedUnitNotFound(UNSERIALED.into())])
+        );
+        assert!(!certificate.erasure_status.is_complete());
+        assert!(certificate
+            .erasure_status
+            .line_fr()
+            .starts_with("Effacement incomplet"));
+    }
+
+    #[test]
+    fn earlier_failed_erasure_replaced() {
+        let certificate = certificate(vec![
+            diagnosed(DISK),
+            erased(DISK, Outcome::Failed),
+            erased(DISK, Outcome::Passed),
+        ]);
+        assert_eq!(
+            certificate.erasure_status,
+            ErasureStatus::Complete { units: 1 }
+        );
+        assert_eq!(certificate.lines[0].standing, LineStanding::Replaced);
+        assert_eq!(certificate.lines[1].standing, LineStanding::Latest);
+    }
 }

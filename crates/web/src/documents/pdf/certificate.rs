@@ -196,7 +196,10 @@ fn note(line: &ErasureLine) -> String {
             check_fr(&evidence.check)
         ),
     };
-    format!("Site : {} — Preuve : {evidence}", line.site)
+    match line.standing.note_fr() {
+        Some(standing) => format!("Site : {} — Preuve : {evidence} — {standing}", line.site),
+        None => format!("Site : {} — Preuve : {evidence}", line.site),
+    }
 }
 
 fn check_fr(check: &EvidenceCheck) -> String {

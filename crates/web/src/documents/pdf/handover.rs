@@ -112,6 +112,9 @@ fn erasure(layout: &mut Layout, sheet: &HandoverSheet) {
     for line in &device.lines {
         layout.gap(1.0);
         layout.paragraph(&erasure_line(line), Face::Regular, 8.5, 4.0);
+        if let Some(note) = line.standing.note_fr() {
+            layout.paragraph(&format!("({note})"), Face::Regular, 8.0, 4.0);
+        }
         layout.paragraph(&evidence_line(line), Face::Regular, 8.0, 4.0);
     }
 }
