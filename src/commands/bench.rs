@@ -20,17 +20,11 @@ use clap::{Args, Subcommand};
 use filiere_domain::codec::encode_device_event;
 use filiere_domain::device::Intake;
 use filiere_domain::donation::NewDonation;
-use filiere_domain::event::{
-    Diagnosis, Erasure, Grading, HandoverMode, Placement, Recycling, Software, StorageUnit,
-};
+use filiere_domain::event::{Diagnosis, StorageUnit};
 use filiere_domain::serial::SerialNumber;
-use filiere_domain::types::{
-    Autonomy, Category, DonorKind, ErasureMethod, ErasureTechnique, Grade, Outcome, StorageKind,
-    Verdict,
-};
-use filiere_domain::HouseholdId;
-use filiere_domain::{Device, DeviceCode, DeviceCommand, DeviceEvent, DeviceId, DonationId};
-use filiere_projections::Projector;
+use filiere_domain::types::{Category, DonorKind, Outcome, StorageKind, Verdict};
+use filiere_domain::{DeviceCode, DeviceCommand, DeviceEvent, DeviceId, DonationId};
+use filiere_projections::{Projection, Projector};
 use filiere_store::workshop::{CommandContext, NewDevice, Workshop};
 use filiere_store::{
     AppendBatch, Backend, EventStore, ExpectedVersion, Metadata, NewEvent, StreamAppend,
@@ -41,6 +35,8 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
 use uuid::Uuid;
+
+use super::generate::{GenerateOptions, Scope};
 
 /// Options of `filiere bench`.
 #[derive(Debug, Args)]
@@ -57,6 +53,13 @@ pub enum BenchKind {
     /// Generate a log of realistic device histories, then time the replay of every
     /// projection (`filiere rebuild`). Needs a fresh database.
     Rebuild(RebuildBenchArgs),
+    /// Generate a national log (workshops in every département, prescriptions, loans) with
+    /// bulk appends, then time a full rebuild of the projections. Needs a fresh database,
+    /// which is left ready for `filiere serve`.
+    Generate(super::generate::GenerateBenchArgs),
+    /// Generate a folder of tool reports copied from the evidence fixtures with new serials,
+    /// then time their parsing and their import (dry run and recorded). Needs a fresh database.
+    Evidence(super::bench_evidence::EvidenceBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -82,15 +85,9 @@ pub struct RebuildBenchArgs {
 /// (the batch header, then `received` and `label_assigned` per device).
 const STORE_DONATION_SIZE: u32 = 500;
 
-/// Devices per donation batch when generating the rebuild log.
-const REBUILD_DONATION_SIZE: u32 = 1_000;
-
 /// Rows per multi-row INSERT in the raw batch case: the chunk size that
 /// `EventStore::append` uses, so both send the same statements.
 const RAW_ROWS_PER_INSERT: usize = 200;
-
-/// Maximum number of steps that [`Generator::plan`] gives one device.
-const MAX_STEPS_PER_DEVICE: usize = 8;
 
 /// Seed of the input generator, so two runs write the same kinds of histories.
 const SEED: u64 = 2026;
@@ -112,8 +109,8 @@ const CASE_RECORD: &str = "Workshop::record (load + decide + append)";
 const CASE_RAW_SINGLE: &str = "raw INSERT, 1 row per autocommit statement";
 const CASE_DONATION: &str = "Workshop::receive_donation, 500 devices per transaction";
 const CASE_RAW_BATCH: &str = "raw multi-row INSERT, 1,001 rows per transaction";
-const CASE_GENERATE: &str = "generate log (receive_donation + multi-stream appends)";
-const CASE_REBUILD: &str = "Projector::rebuild (3 projections)";
+const CASE_GENERATE: &str = "generate log (bulk appends of generated histories)";
+const CASE_REBUILD: &str = "Projector::rebuild (every projection, one read of the log)";
 
 /// One row of the `events` table, as read back to feed the raw INSERT cases.
 type RawRow = (
@@ -145,6 +142,8 @@ async fn report(url: &str, args: BenchArgs) -> anyhow::Result<String> {
     match args.benchmark {
         BenchKind::Store(args) => bench_store(url, args.events).await,
         BenchKind::Rebuild(args) => bench_rebuild(url, args.devices, !args.no_analyze).await,
+        BenchKind::Generate(args) => super::generate::bench_report(url, args).await,
+        BenchKind::Evidence(args) => super::bench_evidence::report(url, args).await,
     }
 }
 
@@ -217,18 +216,12 @@ async fn bench_store(url: &str, events: u32) -> anyhow::Result<String> {
 async fn bench_rebuild(url: &str, devices: u32, analyze: bool) -> anyhow::Result<String> {
     let store = open_fresh(url).await?;
     let facts = machine_facts(&store).await?;
-    let workshop = Workshop::new(store.clone());
-    let mut generator = Generator::new();
 
     tracing::info!(devices, "generating the benchmark log");
-    let start = Instant::now();
-    let mut transactions = 0;
-    let donation_count = devices.div_ceil(REBUILD_DONATION_SIZE);
-    for number in 0..donation_count {
-        let size = REBUILD_DONATION_SIZE.min(devices - number * REBUILD_DONATION_SIZE);
-        transactions += generate_donation(&workshop, &mut generator, size).await?;
-    }
-    let generation_time = start.elapsed();
+    let options = GenerateOptions::new(devices, SEED, Scope::National);
+    let summary = super::generate::generate(&store, &options).await?;
+    let generation_time = summary.elapsed;
+    let transactions = summary.transactions;
     let (log_events, _) = store.head().await?;
     let log_events = u64::try_from(log_events)?;
     let peak_after_generation = peak_rss();
@@ -239,9 +232,8 @@ async fn bench_rebuild(url: &str, devices: u32, analyze: bool) -> anyhow::Result
         "benchmark log generated, rebuilding the projections"
     );
     // Only the log is analyzed. Statistics that record the still-empty
-    // projection tables as empty make PostgreSQL 15 cache a sequential-scan
-    // plan for the projector's per-device DELETE, and the rebuild then
-    // slows down with every device it writes.
+    // projection tables as empty make PostgreSQL 15 cache sequential-scan
+    // plans for later per-device statements of a catch-up.
     if analyze {
         sqlx::query("ANALYZE events").execute(store.pool()).await?;
     }
@@ -279,7 +271,7 @@ async fn bench_rebuild(url: &str, devices: u32, analyze: bool) -> anyhow::Result
         Measurement {
             case: CASE_REBUILD,
             events: log_events,
-            transactions: 3,
+            transactions: 1,
             elapsed: rebuild_time,
         },
     ];
@@ -293,7 +285,8 @@ async fn bench_rebuild(url: &str, devices: u32, analyze: bool) -> anyhow::Result
     writeln!(report, "| events in the log | {log_events} |")?;
     writeln!(
         report,
-        "| events applied, summed over the 3 projections | {replayed} |"
+        "| events applied, summed over the {} projections | {replayed} |",
+        Projection::ALL.len()
     )?;
     writeln!(report, "| devices in the rebuilt stock | {stock_rows} |")?;
     writeln!(report, "| planner statistics | {statistics} |")?;
@@ -588,96 +581,6 @@ fn context() -> CommandContext {
 }
 
 // ---------------------------------------------------------------------------
-// Rebuild log
-
-/// A device being generated, with the steps still to record.
-struct DeviceLife {
-    device: Device,
-    plan: std::vec::IntoIter<DeviceCommand>,
-}
-
-/// Records one donation batch of `size` devices, then their steps. Each
-/// append contains the next step of every device still in progress, so the
-/// events of one device are spread over the log as in a real workshop.
-/// Returns the number of appends.
-async fn generate_donation(
-    workshop: &Workshop,
-    generator: &mut Generator,
-    size: u32,
-) -> anyhow::Result<u64> {
-    let (donation, devices) = generator.donation(size);
-    let intakes: Vec<Intake> = devices.iter().map(|d| d.intake.clone()).collect();
-    let outcome = workshop
-        .receive_donation(donation, devices, &context())
-        .await?;
-    let mut lives = Vec::new();
-    for (intake, (_, code)) in intakes.into_iter().zip(outcome.devices) {
-        let events = Device::receive(intake, code)?;
-        let device = Device::from_events(&events).context("a received device has no state")?;
-        let plan = generator.plan(&device);
-        lives.push(DeviceLife {
-            device,
-            plan: plan.into_iter(),
-        });
-    }
-
-    let mut appends = 1;
-    for _ in 0..MAX_STEPS_PER_DEVICE {
-        let streams = next_steps(&mut lives, generator.today)?;
-        if streams.is_empty() {
-            break;
-        }
-        let context = context();
-        workshop
-            .store()
-            .append(AppendBatch {
-                command_id: None,
-                metadata: context.metadata,
-                occurred_at: context.now,
-                streams,
-            })
-            .await?;
-        appends += 1;
-    }
-    Ok(appends)
-}
-
-/// Decides the next planned step of each device and returns the events as
-/// one stream append per device.
-fn next_steps(lives: &mut [DeviceLife], today: NaiveDate) -> anyhow::Result<Vec<StreamAppend>> {
-    let mut streams = Vec::new();
-    for life in lives {
-        let Some(command) = life.plan.next() else {
-            continue;
-        };
-        let step = command.step();
-        let expected = ExpectedVersion::Exact(i64::try_from(life.device.version)?);
-        let events = life.device.decide(command, today).with_context(|| {
-            format!(
-                "the generated step {} on device {} was rejected",
-                step.as_str(),
-                life.device.display_name()
-            )
-        })?;
-        for event in &events {
-            life.device.apply(event);
-        }
-        streams.push(StreamAppend {
-            stream_id: life.device.id.stream_id(),
-            expected,
-            events: events.iter().map(new_event).collect(),
-            unique_keys: vec![],
-        });
-    }
-    Ok(streams)
-}
-
-fn new_event(event: &DeviceEvent) -> NewEvent {
-    let (event_type, schema_version, payload) = encode_device_event(event);
-    NewEvent::new(event_type, schema_version, payload)
-}
-
-// ---------------------------------------------------------------------------
 // Input generation
 
 const MODELS: &[(Category, &str, &str)] = &[
@@ -704,42 +607,10 @@ const DONORS: &[(&str, DonorKind, bool)] = &[
 
 const SITES: &[&str] = &["Chartres", "Dreux"];
 
-/// Final stages of generated devices, with their share in percent. The mix
-/// is close to the one of `filiere demo`.
-const STAGES: &[(Stage, u32)] = &[
-    (Stage::Received, 10),
-    (Stage::Diagnosed, 8),
-    (Stage::Graded, 7),
-    (Stage::InStock, 30),
-    (Stage::Reserved, 5),
-    (Stage::Loaned, 12),
-    (Stage::Donated, 8),
-    (Stage::Sold, 4),
-    (Stage::Returned, 3),
-    (Stage::Recycled, 10),
-    (Stage::Dismantled, 3),
-];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Stage {
-    Received,
-    Diagnosed,
-    Graded,
-    InStock,
-    Reserved,
-    Loaned,
-    Donated,
-    Sold,
-    Returned,
-    Recycled,
-    Dismantled,
-}
-
 /// Seeded source of donation batches and device histories.
 struct Generator {
     rng: StdRng,
     donations: u32,
-    households: Vec<HouseholdId>,
     today: NaiveDate,
 }
 
@@ -748,7 +619,6 @@ impl Generator {
         Generator {
             rng: StdRng::seed_from_u64(SEED),
             donations: 0,
-            households: (0..50).map(|_| HouseholdId::generate()).collect(),
             today: Utc::now().date_naive(),
         }
     }
@@ -792,118 +662,6 @@ impl Generator {
         };
         (donation, devices)
     }
-
-    /// Plans the steps that take a freshly received device to a random final
-    /// stage, in the order a workshop records them.
-    fn plan(&mut self, device: &Device) -> Vec<DeviceCommand> {
-        let stage = self.pick_stage();
-        match stage {
-            Stage::Received => Vec::new(),
-            Stage::Recycled => vec![
-                DeviceCommand::Diagnose(failed_diagnosis(Verdict::Recycle)),
-                DeviceCommand::Recycle(Recycling {
-                    weight_grams: self.rng.gen_range(800..9_000),
-                    eco_organism: "Ecologic".into(),
-                }),
-            ],
-            Stage::Dismantled => vec![
-                DeviceCommand::Diagnose(failed_diagnosis(Verdict::HarvestParts)),
-                DeviceCommand::Dismantle {
-                    parts_harvested: vec!["memory module".into(), "power adapter".into()],
-                },
-            ],
-            _ => {
-                let mut plan = self.plan_bench(device, stage);
-                plan.extend(self.plan_household(stage));
-                plan
-            }
-        }
-    }
-
-    /// Plans the workshop steps of a device that passes its diagnosis: erasure
-    /// and software for devices that hold data, then grading and stocking.
-    fn plan_bench(&mut self, device: &Device, stage: Stage) -> Vec<DeviceCommand> {
-        let disk = device.code.as_ref().map(disk_serial).unwrap_or_default();
-        let holds_data = device.category.holds_data();
-        let diagnosis = if holds_data {
-            passed_diagnosis(disk.clone())
-        } else {
-            Diagnosis {
-                storage_units: vec![],
-                ..passed_diagnosis(String::new())
-            }
-        };
-        let mut plan = vec![DeviceCommand::Diagnose(diagnosis)];
-
-        if stage >= Stage::Graded {
-            if holds_data {
-                plan.push(DeviceCommand::RecordErasure(erasure(disk)));
-                plan.push(DeviceCommand::InstallSoftware(Software {
-                    os: "Linux Mint".into(),
-                    os_version: "22".into(),
-                    licence: None,
-                }));
-            }
-            plan.push(DeviceCommand::Grade(Grading {
-                grade: [Grade::A, Grade::B, Grade::C][self.rng.gen_range(0..3)],
-                autonomy: Autonomy::Beginner,
-                notes: String::new(),
-            }));
-        }
-
-        if stage >= Stage::InStock {
-            plan.push(DeviceCommand::Stock(Placement {
-                site: "Chartres".into(),
-                location: format!("Shelf {}", self.rng.gen_range(1..12)),
-            }));
-        }
-        plan
-    }
-
-    /// Plans the steps after stocking: a reservation, or a handover to a
-    /// household and for some loans a return.
-    fn plan_household(&mut self, stage: Stage) -> Vec<DeviceCommand> {
-        let household_id = self.households[self.rng.gen_range(0..self.households.len())];
-        let handover = |mode| DeviceCommand::HandOver {
-            household_id,
-            prescription_id: None,
-            mode,
-        };
-        match stage {
-            Stage::Reserved => vec![DeviceCommand::Reserve {
-                household_id,
-                prescription_id: None,
-            }],
-            Stage::Loaned | Stage::Returned => {
-                let days = self.rng.gen_range(30..300);
-                let mut plan = vec![handover(HandoverMode::Loan {
-                    due_on: self.today + chrono::Duration::days(days),
-                })];
-                if stage == Stage::Returned {
-                    plan.push(DeviceCommand::Return {
-                        notes: "End of loan".into(),
-                    });
-                }
-                plan
-            }
-            Stage::Donated => vec![handover(HandoverMode::Donation)],
-            Stage::Sold => vec![handover(HandoverMode::SolidaritySale {
-                price_cents: 2_500,
-            })],
-            _ => Vec::new(),
-        }
-    }
-
-    fn pick_stage(&mut self) -> Stage {
-        let mut roll = self.rng.gen_range(0..100);
-        for (stage, share) in STAGES {
-            if roll < *share {
-                return *stage;
-            }
-            roll -= share;
-        }
-        Stage::InStock
-    }
 }
 
 /// Serial number of the one storage unit of a generated device.
@@ -927,33 +685,6 @@ fn passed_diagnosis(disk: String) -> Diagnosis {
         battery_wear_percent: Some(18),
         notes: String::new(),
         evidence_sha256: Vec::new(),
-    }
-}
-
-fn failed_diagnosis(verdict: Verdict) -> Diagnosis {
-    Diagnosis {
-        functional_test: Outcome::Failed,
-        verdict,
-        storage_units: vec![],
-        cpu: String::new(),
-        memory_bytes: None,
-        battery_wear_percent: None,
-        notes: "Motherboard does not start".into(),
-        evidence_sha256: Vec::new(),
-    }
-}
-
-fn erasure(unit: String) -> Erasure {
-    Erasure {
-        unit,
-        method: ErasureMethod::Clear,
-        technique: ErasureTechnique::Overwrite,
-        tool: "nwipe".into(),
-        tool_version: "0.37".into(),
-        verified: true,
-        result: Outcome::Passed,
-        operator: "Camille".into(),
-        evidence_sha256: None,
     }
 }
 
@@ -1028,7 +759,7 @@ fn cpu_model() -> String {
 
 /// Peak resident set size of this process so far (VmHWM of
 /// /proc/self/status), in MiB.
-fn peak_rss() -> String {
+pub(crate) fn peak_rss() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib = status
         .lines()
@@ -1151,9 +882,13 @@ mod tests {
             row(&report, "planner statistics")[1],
             "ANALYZE events after generation"
         );
+        let projections = Projection::ALL.len();
         assert_eq!(
-            row(&report, "events applied, summed over the 3 projections")[1],
-            (3 * events).to_string()
+            row(
+                &report,
+                &format!("events applied, summed over the {projections} projections")
+            )[1],
+            (projections as u64 * events).to_string()
         );
         assert!(row(&report, "peak RSS after rebuild (VmHWM)")[1].ends_with("MiB"));
     }
@@ -1176,28 +911,6 @@ mod tests {
         ] {
             let error = run_bench(&url, args).await.unwrap_err().to_string();
             assert!(error.contains("already contains"), "{error}");
-        }
-    }
-
-    #[test]
-    fn generated_plans_are_accepted() {
-        let mut generator = Generator::new();
-        let (_, devices) = generator.donation(500);
-        for (index, new_device) in devices.into_iter().enumerate() {
-            let code = DeviceCode::from_random([index as u32, 1, 2, 3, 4, 5]);
-            let events = Device::receive(new_device.intake, code).unwrap();
-            let mut device = Device::from_events(&events).unwrap();
-            let plan = generator.plan(&device);
-            assert!(plan.len() <= MAX_STEPS_PER_DEVICE);
-            for command in plan {
-                let step = command.step();
-                let events = device
-                    .decide(command, generator.today)
-                    .unwrap_or_else(|error| panic!("{}: {error}", step.as_str()));
-                for event in &events {
-                    device.apply(event);
-                }
-            }
         }
     }
 }

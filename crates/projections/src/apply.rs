@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use filiere_domain::codec::decode_device_event;
 use filiere_domain::donation::DonationEvent;
 use filiere_domain::{Device, DeviceId};
-use filiere_store::{EventStore, RecordedEvent};
+use filiere_store::{placeholders, Backend, EventStore, RecordedEvent};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 use sqlx::{Any, Transaction};
 
 use crate::projector::Projection;
@@ -19,12 +21,16 @@ pub(crate) async fn apply_batch(
 ) -> Result<(), ProjectionError> {
     match projection {
         Projection::Stock => apply_stock(store, transaction, events).await,
-        Projection::Timeline => apply_timeline(transaction, events).await,
+        Projection::Timeline => apply_timeline(store.backend(), transaction, events).await,
         Projection::Donations => apply_donations(transaction, events).await,
+        Projection::Prescriptions => {
+            crate::prescriptions::apply_prescriptions(transaction, events).await
+        }
+        Projection::Dashboard => crate::dashboard::apply_dashboard(transaction, events).await,
     }
 }
 
-fn is_device_stream(stream_id: &str) -> bool {
+pub(crate) fn is_device_stream(stream_id: &str) -> bool {
     stream_id.starts_with(DeviceId::STREAM_PREFIX) && stream_id.as_bytes().get(6) == Some(&b'-')
 }
 
@@ -63,7 +69,13 @@ async fn apply_stock(
         let (Some(first), Some(latest)) = (recorded.first(), recorded.last()) else {
             continue;
         };
-        upsert_stock_row(transaction, &device, first, latest).await?;
+        let values = StockValues::of(
+            &device,
+            format_time(first),
+            format_time(latest),
+            latest.position,
+        );
+        upsert_stock_row(transaction, &values).await?;
         replace_storage_units(transaction, &device).await?;
     }
     Ok(())
@@ -80,21 +92,33 @@ async fn replace_storage_units(
         .bind(&device_id)
         .execute(&mut **transaction)
         .await?;
-    for unit in &device.storage_units {
-        let Ok(Some(serial)) = filiere_domain::serial::SerialNumber::parse(&unit.unit) else {
-            continue;
-        };
+    for (unit, match_key) in storage_unit_keys(device) {
         sqlx::query(
             "INSERT INTO stock_storage_units (device_id, unit, match_key) VALUES ($1, $2, $3) \
              ON CONFLICT (device_id, unit) DO NOTHING",
         )
         .bind(&device_id)
-        .bind(&unit.unit)
-        .bind(serial.match_key())
+        .bind(unit)
+        .bind(match_key)
         .execute(&mut **transaction)
         .await?;
     }
     Ok(())
+}
+
+/// Units of the device's latest diagnosis whose name parses as a serial
+/// number, with the serial's match key: the rows of `stock_storage_units`.
+pub(crate) fn storage_unit_keys(device: &Device) -> Vec<(&str, String)> {
+    device
+        .storage_units
+        .iter()
+        .filter_map(|unit| {
+            let Ok(Some(serial)) = filiere_domain::serial::SerialNumber::parse(&unit.unit) else {
+                return None;
+            };
+            Some((unit.unit.as_str(), serial.match_key()))
+        })
+        .collect()
 }
 
 /// Erasure state of a device for the stock view.
@@ -123,63 +147,135 @@ fn erasure_state(device: &Device) -> &'static str {
     }
 }
 
+/// Columns of `stock_devices`, in the order [`bind_stock_values`] binds them.
+pub(crate) const STOCK_COLUMNS: &str = "device_id, code, donation_id, category, brand, model, \
+     serial, status, site, location, grade, functional_test, erasure, ready, received_at, \
+     updated_at, last_position, holder";
+pub(crate) const STOCK_COLUMN_COUNT: usize = 18;
+
+/// Values of one `stock_devices` row.
+pub(crate) struct StockValues {
+    device_id: String,
+    code: String,
+    donation_id: String,
+    category: &'static str,
+    brand: String,
+    model: String,
+    serial: Option<String>,
+    status: &'static str,
+    site: String,
+    location: String,
+    grade: Option<&'static str>,
+    functional_test: Option<&'static str>,
+    erasure: &'static str,
+    ready: i64,
+    received_at: String,
+    updated_at: String,
+    last_position: i64,
+    holder: String,
+}
+
+impl StockValues {
+    /// Row of a folded device whose first event occurred at `received_at`
+    /// and whose latest event, at `last_position`, occurred at `updated_at`.
+    pub(crate) fn of(
+        device: &Device,
+        received_at: String,
+        updated_at: String,
+        last_position: i64,
+    ) -> StockValues {
+        StockValues {
+            device_id: device.id.to_string(),
+            code: device
+                .code
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            donation_id: device.donation_id.to_string(),
+            category: device.category.as_str(),
+            brand: device.brand.clone(),
+            model: device.model.clone(),
+            serial: device.serial.as_ref().map(|s| s.to_string()),
+            status: device.status.as_str(),
+            site: device.placement.site.clone(),
+            location: device.placement.location.clone(),
+            grade: device.grade.map(|g| g.as_str()),
+            functional_test: device.functional_test.map(|t| t.as_str()),
+            erasure: erasure_state(device),
+            ready: i64::from(device.readiness_gaps().is_empty()),
+            received_at,
+            updated_at,
+            last_position,
+            holder: device.holder.clone(),
+        }
+    }
+
+    pub(crate) fn device_id(&self) -> &str {
+        &self.device_id
+    }
+}
+
+/// Binds one row's values in [`STOCK_COLUMNS`] order.
+pub(crate) fn bind_stock_values<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    values: &'q StockValues,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(values.device_id.as_str())
+        .bind(values.code.as_str())
+        .bind(values.donation_id.as_str())
+        .bind(values.category)
+        .bind(values.brand.as_str())
+        .bind(values.model.as_str())
+        .bind(values.serial.as_deref())
+        .bind(values.status)
+        .bind(values.site.as_str())
+        .bind(values.location.as_str())
+        .bind(values.grade)
+        .bind(values.functional_test)
+        .bind(values.erasure)
+        .bind(values.ready)
+        .bind(values.received_at.as_str())
+        .bind(values.updated_at.as_str())
+        .bind(values.last_position)
+        .bind(values.holder.as_str())
+}
+
 async fn upsert_stock_row(
     transaction: &mut Transaction<'static, Any>,
-    device: &Device,
-    first: &RecordedEvent,
-    latest: &RecordedEvent,
+    values: &StockValues,
 ) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "INSERT INTO stock_devices (device_id, code, donation_id, category, brand, model, serial, \
-         status, site, location, grade, functional_test, erasure, ready, received_at, updated_at, \
-         last_position, holder) \
+    let sql = format!(
+        "INSERT INTO stock_devices ({STOCK_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (device_id) DO UPDATE SET code = excluded.code, status = excluded.status, \
          site = excluded.site, location = excluded.location, grade = excluded.grade, \
          functional_test = excluded.functional_test, erasure = excluded.erasure, \
          ready = excluded.ready, updated_at = excluded.updated_at, \
-         last_position = excluded.last_position, holder = excluded.holder",
-    )
-    .bind(device.id.to_string())
-    .bind(
-        device
-            .code
-            .as_ref()
-            .map(|c| c.to_string())
-            .unwrap_or_default(),
-    )
-    .bind(device.donation_id.to_string())
-    .bind(device.category.as_str())
-    .bind(&device.brand)
-    .bind(&device.model)
-    .bind(device.serial.as_ref().map(|s| s.to_string()))
-    .bind(device.status.as_str())
-    .bind(&device.placement.site)
-    .bind(&device.placement.location)
-    .bind(device.grade.map(|g| g.as_str()))
-    .bind(device.functional_test.map(|t| t.as_str()))
-    .bind(erasure_state(device))
-    .bind(i64::from(device.readiness_gaps().is_empty()))
-    .bind(format_time(first))
-    .bind(format_time(latest))
-    .bind(latest.position)
-    .bind(&device.holder)
-    .execute(&mut **transaction)
-    .await?;
+         last_position = excluded.last_position, holder = excluded.holder"
+    );
+    bind_stock_values(sqlx::query(&sql), values)
+        .execute(&mut **transaction)
+        .await?;
     Ok(())
 }
 
-fn format_time(event: &RecordedEvent) -> String {
+pub(crate) fn format_time(event: &RecordedEvent) -> String {
     event
         .occurred_at
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
 }
 
+/// Rows per INSERT into `device_timeline`: 6 values each.
+const TIMELINE_ROWS_PER_INSERT: usize = 500;
+
 async fn apply_timeline(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     events: &[RecordedEvent],
 ) -> Result<(), ProjectionError> {
+    let mut rows = Vec::new();
     for event in events.iter().filter(|e| is_device_stream(&e.stream_id)) {
         let decoded = decode_device_event(&event.event_type, event.schema_version, &event.payload)
             .map_err(|e| ProjectionError::Event {
@@ -187,18 +283,25 @@ async fn apply_timeline(
                 reason: e.to_string(),
             })?;
         let device_id = &event.stream_id[DeviceId::STREAM_PREFIX.len() + 1..];
-        sqlx::query(
+        rows.push((event, device_id, format_time(event), decoded.summary_fr()));
+    }
+    for chunk in rows.chunks(TIMELINE_ROWS_PER_INSERT) {
+        let sql = format!(
             "INSERT INTO device_timeline (position, device_id, event_type, occurred_at, actor, summary) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(event.position)
-        .bind(device_id)
-        .bind(&event.event_type)
-        .bind(format_time(event))
-        .bind(&event.metadata.actor)
-        .bind(decoded.summary_fr())
-        .execute(&mut **transaction)
-        .await?;
+             VALUES {}",
+            placeholders::value_groups(backend, chunk.len(), 6)
+        );
+        let mut query = sqlx::query(&sql);
+        for (event, device_id, occurred_at, summary) in chunk {
+            query = query
+                .bind(event.position)
+                .bind(*device_id)
+                .bind(event.event_type.as_str())
+                .bind(occurred_at.as_str())
+                .bind(event.metadata.actor.as_str())
+                .bind(summary.as_str());
+        }
+        query.execute(&mut **transaction).await?;
     }
     Ok(())
 }

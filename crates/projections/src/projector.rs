@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use filiere_store::{EventStore, RecordedEvent};
+use filiere_store::EventStore;
 use sqlx::{Any, Transaction};
 use tokio::sync::watch;
 
@@ -18,13 +18,17 @@ pub enum Projection {
     Stock,
     Timeline,
     Donations,
+    Prescriptions,
+    Dashboard,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 3] = [
+    pub const ALL: [Projection; 5] = [
         Projection::Stock,
         Projection::Timeline,
         Projection::Donations,
+        Projection::Prescriptions,
+        Projection::Dashboard,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -32,14 +36,27 @@ impl Projection {
             Projection::Stock => "stock",
             Projection::Timeline => "timeline",
             Projection::Donations => "donations",
+            Projection::Prescriptions => "prescriptions",
+            Projection::Dashboard => "dashboard",
         }
     }
 
-    fn tables(&self) -> &'static [&'static str] {
+    pub(crate) fn tables(&self) -> &'static [&'static str] {
         match self {
             Projection::Stock => &["stock_devices", "stock_storage_units"],
             Projection::Timeline => &["device_timeline"],
             Projection::Donations => &["donation_batches"],
+            Projection::Prescriptions => &["prescription_views"],
+            Projection::Dashboard => &[
+                "dashboard_counters",
+                "dashboard_rollup",
+                "dashboard_commune_counters",
+                "dashboard_status",
+                "dashboard_devices",
+                "dashboard_prescriptions",
+                "dashboard_households",
+                "dashboard_batches",
+            ],
         }
     }
 }
@@ -48,11 +65,23 @@ impl Projection {
 #[derive(Clone, Debug)]
 pub struct Projector {
     store: EventStore,
+    /// Events read per page by [`Projector::rebuild`].
+    rebuild_page_size: i64,
 }
 
 impl Projector {
     pub fn new(store: EventStore) -> Self {
-        Self { store }
+        Self {
+            store,
+            rebuild_page_size: crate::rebuild::PAGE_SIZE,
+        }
+    }
+
+    /// Sets the number of events [`Projector::rebuild`] reads per page (at
+    /// least 1). Small pages make tests replay a short log in many pages.
+    pub fn with_rebuild_page_size(mut self, events: i64) -> Self {
+        self.rebuild_page_size = events.max(1);
+        self
     }
 
     /// Applies every event not yet applied, to every projection. Returns the
@@ -77,38 +106,13 @@ impl Projector {
         Ok(applied)
     }
 
-    /// Empties every projection and replays the whole log, each projection in
-    /// one transaction: readers see the old rows until the new ones are
-    /// complete, and a live projector waits on the locked checkpoint.
+    /// Empties every projection and replays the log up to its head, reading
+    /// it once for all projections, in one transaction: readers see the old
+    /// rows until the new ones are complete, and a live projector waits on
+    /// the locked checkpoints. Returns the number of events applied, summed
+    /// over projections.
     pub async fn rebuild(&self) -> Result<u64, ProjectionError> {
-        let mut replayed = 0;
-        for projection in Projection::ALL {
-            let mut transaction = self.store.pool().begin().await?;
-            lock_checkpoint(&mut transaction, projection).await?;
-            for table in projection.tables() {
-                sqlx::query(&format!("DELETE FROM {table}"))
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            let mut position = 0;
-            loop {
-                let events: Vec<RecordedEvent> = self.store.read_all(position, BATCH_SIZE).await?;
-                let Some(last) = events.last().map(|e| e.position) else {
-                    break;
-                };
-                apply_batch(&self.store, &mut transaction, projection, &events).await?;
-                position = last;
-                replayed += events.len() as u64;
-            }
-            save_checkpoint(&mut transaction, projection, position).await?;
-            transaction.commit().await?;
-            tracing::info!(
-                projection = projection.name(),
-                position,
-                "projection rebuilt"
-            );
-        }
-        Ok(replayed)
+        crate::rebuild::rebuild_all(&self.store, self.rebuild_page_size).await
     }
 
     /// Keeps the projections caught up until `shutdown` turns true, waking
@@ -148,7 +152,7 @@ impl Projector {
 
 /// Locks a projection's checkpoint row for the transaction and returns its
 /// position. Another process updating the same projection waits here.
-async fn lock_checkpoint(
+pub(crate) async fn lock_checkpoint(
     transaction: &mut Transaction<'static, Any>,
     projection: Projection,
 ) -> Result<i64, ProjectionError> {
@@ -160,7 +164,7 @@ async fn lock_checkpoint(
     .await?)
 }
 
-async fn save_checkpoint(
+pub(crate) async fn save_checkpoint(
     transaction: &mut Transaction<'static, Any>,
     projection: Projection,
     position: i64,

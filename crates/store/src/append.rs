@@ -237,7 +237,10 @@ async fn stream_version(
     )
 }
 
-fn check_expected(stream: &StreamAppend, current: Option<i64>) -> Result<(), StoreError> {
+pub(crate) fn check_expected(
+    stream: &StreamAppend,
+    current: Option<i64>,
+) -> Result<(), StoreError> {
     let matches = match stream.expected {
         ExpectedVersion::Any => true,
         ExpectedVersion::NoStream => current.is_none(),
