@@ -90,6 +90,15 @@ pub struct ServeArgs {
     /// Fill an empty database with the demonstration workshop before serving.
     #[arg(long)]
     pub demo: bool,
+
+    /// Erase, at start and every 24 hours, the identities of households whose
+    /// prescriptions all closed more than this many days ago.
+    #[arg(
+        long,
+        env = "FILIERE_RETENTION_DAYS",
+        default_value_t = filiere_store::privacy::DEFAULT_RETENTION_DAYS
+    )]
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Args)]
@@ -151,7 +160,9 @@ pub struct DeviceArgs {
 #[derive(Debug, Subcommand)]
 pub enum DeviceAction {
     /// Record a step: diagnose, erase, repair, install, grade, stock, move, reserve,
-    /// release, handover, return, convert, recycle, dismantle or write-off.
+    /// release, handover, return, convert, extend, recycle, dismantle, write-off or
+    /// transfer (`--organisation ID_OR_NAME`: an existing organisation, see
+    /// `filiere org list`).
     Record(RecordArgs),
     /// Show a device's state, allowed steps and timeline.
     Show {
@@ -251,7 +262,9 @@ pub struct LabelsArgs {
     #[arg(long)]
     pub calibration: bool,
 
-    /// Base URL written in the QR codes.
+    /// Base URL written in the QR codes, such as https://atelier.example.org. The
+    /// default only works on the machine running `filiere serve`: give the URL
+    /// that phones and scanners reach.
     #[arg(
         long,
         env = "FILIERE_PUBLIC_URL",

@@ -165,7 +165,10 @@ async fn serve_sweeps_at_start(db: TestDatabase) {
     assert!(sweep_line.contains("retention_days=0"), "{sweep_line}");
     for line in &log {
         assert!(!line.contains(LAST_NAME), "identity in the log: {line}");
-        assert!(!line.contains(&closed), "erased household id in the log: {line}");
+        assert!(
+            !line.contains(&closed),
+            "erased household id in the log: {line}"
+        );
     }
 
     assert!(

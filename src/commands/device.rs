@@ -4,8 +4,9 @@ use filiere_domain::command::Step;
 use filiere_domain::fields::{command_from_fields, Fields};
 use filiere_domain::{DeviceCode, HouseholdId};
 use filiere_projections::{queries, Projector};
+use filiere_store::accounts::AccountError;
 use filiere_store::workshop::{CommandContext, Workshop, WorkshopError};
-use filiere_store::StoreError;
+use filiere_store::{EventStore, StoreError};
 
 use crate::cli::{DeviceAction, DeviceArgs, RecordArgs};
 
@@ -88,6 +89,9 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
             "no device with code {code}; check the label or search with `filiere stock`"
         )
     })?;
+    if step == Step::Transfer {
+        resolve_transfer_target(&store, &mut fields).await?;
+    }
     let household = device.household_id.unwrap_or_else(HouseholdId::generate);
     let command = command_from_fields(step, &fields, household)?;
     let mut context =
@@ -123,6 +127,32 @@ async fn record(url: &str, args: RecordArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Replaces the `organisation` field of a transfer, an organisation id or
+/// name, by the id of one existing organisation, so that the device goes to
+/// an organisation whose members can act on it.
+async fn resolve_transfer_target(store: &EventStore, fields: &mut Fields) -> anyhow::Result<()> {
+    let Some(typed) = fields
+        .get("organisation")
+        .and_then(|values| values.last())
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let organisation = match store.resolve_organisation(&typed).await {
+        Ok(organisation) => organisation,
+        Err(AccountError::NotFound(_)) => anyhow::bail!(
+            "unknown organisation '{typed}': give the id or exact name of an existing \
+             organisation; `filiere org list` lists them"
+        ),
+        Err(AccountError::Invalid { reason, .. }) => anyhow::bail!(
+            "ambiguous organisation '{typed}': {reason}; `filiere org list` lists them"
+        ),
+        Err(error) => return Err(error.into()),
+    };
+    fields.insert("organisation".to_string(), vec![organisation.id]);
+    Ok(())
+}
+
 /// Removes a field and returns its last value.
 fn take_field(fields: &mut Fields, name: &str) -> Option<String> {
     fields
@@ -151,6 +181,7 @@ async fn show(url: &str, typed: &str, json: bool) -> anyhow::Result<()> {
             "code": code.as_str(),
             "device_id": device.id,
             "status": device.status,
+            "holder": device.holder,
             "category": device.category,
             "brand": device.brand,
             "model": device.model,

@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod audit;
 pub mod bench;
+pub mod bench_evidence;
 pub mod demo;
 pub mod device;
 pub mod documents;
 pub mod evidence;
+pub mod generate;
 pub mod households;
 pub mod import;
 pub mod labels;
@@ -53,15 +55,18 @@ pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     Some(std::path::PathBuf::from(path))
 }
 
-/// Actor recorded for commands run from this terminal.
+/// Actor recorded for commands run from this terminal: `explicit`, else
+/// `cli:` and the login name from `$USER` or `$LOGNAME`, else `cli:unknown`.
 pub fn cli_actor(explicit: Option<&str>) -> String {
-    match explicit {
-        Some(actor) => actor.to_string(),
-        None => format!(
-            "cli:{}",
-            std::env::var("USER").unwrap_or_else(|_| "unknown".to_string())
-        ),
+    if let Some(actor) = explicit {
+        return actor.to_string();
     }
+    let login = ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("cli:{login}")
 }
 
 /// Organisation recorded for commands run from this terminal, until accounts

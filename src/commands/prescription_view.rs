@@ -8,6 +8,7 @@ use filiere_domain::prescription::matching::CandidateDevice;
 use filiere_domain::prescription::Prescription;
 use filiere_domain::PrescriptionId;
 use filiere_projections::{prescriptions, LoanScope, Projector};
+use filiere_store::accounts::AccountError;
 use filiere_store::prescriptions::PrescriptionOutcome;
 use filiere_store::workshop::Workshop;
 
@@ -163,6 +164,30 @@ pub async fn stats(workshop: &Workshop, json: bool) -> anyhow::Result<()> {
 /// Prints the loans due before `as_of`, most overdue first, after bringing
 /// the read model up to date. `organisation` is the global option: its
 /// default, `local`, lists every organisation's loans.
+/// Resolves `--organisation` of `prescription overdue` to the value that
+/// prescriptions record: the text itself when a prescription names it
+/// (command-line steps record it as typed), otherwise the id of the
+/// organisation with that id or name. Anything else is an error, so a
+/// mistyped organisation is not reported as having no overdue loan.
+async fn loan_organisation(workshop: &Workshop, typed: &str) -> anyhow::Result<String> {
+    let pool = workshop.store().pool();
+    if prescriptions::organisation_has_prescriptions(pool, typed).await? {
+        return Ok(typed.to_string());
+    }
+    match workshop.store().resolve_organisation(typed).await {
+        Ok(organisation) => Ok(organisation.id),
+        Err(AccountError::NotFound(_)) => anyhow::bail!(
+            "unknown organisation '{typed}': no organisation and no prescription has this id \
+             or name; `filiere org list` lists the organisations, and without --organisation \
+             every organisation's loans are listed"
+        ),
+        Err(AccountError::Invalid { reason, .. }) => anyhow::bail!(
+            "ambiguous organisation '{typed}': {reason}; `filiere org list` lists them"
+        ),
+        Err(error) => Err(error.into()),
+    }
+}
+
 pub async fn overdue(
     workshop: &Workshop,
     organisation: &str,
@@ -173,7 +198,7 @@ pub async fn overdue(
     let scope = if organisation == super::CLI_ORGANISATION {
         LoanScope::All
     } else {
-        LoanScope::Organisation(organisation.to_string())
+        LoanScope::Organisation(loan_organisation(workshop, organisation).await?)
     };
     let rows = prescriptions::overdue_loans(workshop.store().pool(), &scope, as_of).await?;
     let days_late = |due: &Option<String>| -> i64 {

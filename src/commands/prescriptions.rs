@@ -1,6 +1,8 @@
 //! `filiere prescription`: issue a prescription and follow it through the
 //! workshop's steps. Output names households by id only.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{NaiveDate, Utc};
 use clap::{ArgGroup, Args, Subcommand};
 use filiere_domain::event::HandoverMode;
@@ -14,8 +16,9 @@ use filiere_domain::{DeviceCode, HouseholdId, PrescriptionId};
 use filiere_projections::{queries, Projector};
 use filiere_store::prescriptions::PrescriptionOutcome;
 use filiere_store::workshop::{CommandContext, Workshop};
+use filiere_web::documents::{handover_sheet, handover_sheet_pdf};
 
-use super::prescription_view::{print_matches, print_outcome, show, stats};
+use super::prescription_view::{overdue, print_matches, print_outcome, show, stats};
 
 #[derive(Debug, Args)]
 pub struct PrescriptionArgs {
@@ -104,6 +107,30 @@ pub enum PrescriptionAction {
     },
     /// Record that the prescription expired before a device was reserved.
     Expire { id: PrescriptionId },
+    /// Write the handover sheet (loan agreement, donation certificate or sale
+    /// receipt) of a handed-over prescription as PDF.
+    Sheet {
+        id: PrescriptionId,
+        /// Output PDF file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Workshop name printed when the workshop's organisation is not
+        /// recorded.
+        #[arg(long, env = "FILIERE_WORKSHOP_NAME", default_value = "Atelier Filière")]
+        workshop: String,
+    },
+    /// List loans past their due date, from the prescription read model.
+    /// Without --organisation (or with the default `local`), every
+    /// organisation's loans; with it, the loans it handed over or prescribed.
+    Overdue {
+        /// Day to compute for, YYYY-MM-DD; today (UTC) by default. A loan
+        /// due before this day is overdue.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Count prescriptions by commune and eligibility category.
     Stats {
         /// Print JSON for scripts.
@@ -205,6 +232,15 @@ pub async fn run(url: &str, args: PrescriptionArgs) -> anyhow::Result<()> {
         }
         PrescriptionAction::Show { id, json } => return show(&workshop, id, json).await,
         PrescriptionAction::Stats { json } => return stats(&workshop, json).await,
+        PrescriptionAction::Overdue { as_of, json } => {
+            let as_of = as_of.unwrap_or(today);
+            return overdue(&workshop, &organisation, as_of, json).await;
+        }
+        PrescriptionAction::Sheet {
+            id,
+            out,
+            workshop: name,
+        } => return write_sheet(&workshop, id, &out, &name).await,
         PrescriptionAction::Match { id } => return match_devices(&workshop, id).await,
         PrescriptionAction::Reserve { id, code } => {
             let code = DeviceCode::parse_scanned(&code)?;
@@ -334,6 +370,33 @@ fn handover_mode(args: &HandoverArgs) -> anyhow::Result<HandoverMode> {
         other => anyhow::bail!("invalid mode '{other}': expected loan, donation or sale"),
     };
     Ok(mode)
+}
+
+/// Writes the handover sheet of prescription `id` to `out`, a `.pdf` file.
+async fn write_sheet(
+    workshop: &Workshop,
+    id: PrescriptionId,
+    out: &Path,
+    workshop_name: &str,
+) -> anyhow::Result<()> {
+    let is_pdf = out
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("pdf"));
+    if !is_pdf {
+        anyhow::bail!(
+            "invalid output file '{}': the handover sheet is a PDF; give a file name ending in .pdf",
+            out.display()
+        );
+    }
+    let sheet = handover_sheet(workshop, id, workshop_name).await?;
+    let pdf = handover_sheet_pdf(&sheet, Utc::now().date_naive());
+    std::fs::write(out, pdf)
+        .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", out.display()))?;
+    println!(
+        "Prescription {id}: handover sheet written to {}",
+        out.display()
+    );
+    Ok(())
 }
 
 async fn match_devices(workshop: &Workshop, id: PrescriptionId) -> anyhow::Result<()> {

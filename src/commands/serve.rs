@@ -11,7 +11,7 @@ pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         let (position, _) = store.head().await?;
         if position == 0 {
-            super::demo::run(
+            super::demo::fill(
                 url,
                 crate::cli::DemoArgs {
                     devices: 300,
@@ -30,6 +30,7 @@ pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         public_url,
         projection_interval: Duration::from_millis(args.projection_interval_ms.max(50)),
+        retention_days: args.retention_days,
     };
     filiere_web::serve(config, store)
         .await

@@ -648,7 +648,9 @@ impl Device {
 
     fn check_price(&self, price_cents: i64) -> Result<(), DomainError> {
         if price_cents < 0 {
-            return Err(invalid("price", price_cents, "a price cannot be negative"));
+            // The value is shown in euros, the unit in which prices are typed.
+            let euros = format!("{:.2}", price_cents as f64 / 100.0);
+            return Err(invalid("price", euros, "a price cannot be negative"));
         }
         if !self.free_transfer {
             return Ok(());

@@ -13,6 +13,7 @@
 //! [`types::UnknownValue`].
 
 pub mod access;
+pub mod audit_target;
 pub mod code;
 pub mod codec;
 pub mod command;

@@ -15,9 +15,13 @@
 
 mod apply;
 pub mod audit;
+pub mod dashboard;
+pub mod prescriptions;
 mod projector;
 pub mod queries;
+mod rebuild;
 
+pub use prescriptions::{LoanScope, PrescriptionRow};
 pub use projector::{Projection, Projector};
 pub use queries::{DonationRow, StockFilter, StockRow, TimelineRow};
 

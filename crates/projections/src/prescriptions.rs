@@ -400,6 +400,23 @@ async fn fetch(
     rows.iter().map(prescription_row).collect()
 }
 
+/// Returns whether any prescription names `organisation` as its referrer or its
+/// workshop, as the organisation id or the free text given on the command
+/// line.
+pub async fn organisation_has_prescriptions(
+    pool: &AnyPool,
+    organisation: &str,
+) -> Result<bool, ProjectionError> {
+    let row = sqlx::query(
+        "SELECT prescription_id FROM prescription_views \
+         WHERE workshop_organisation = $1 OR referrer_organisation = $1 LIMIT 1",
+    )
+    .bind(organisation)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// Reads one prescription's row, `None` when the id is unknown or the
 /// projection has not reached it yet.
 pub async fn prescription(

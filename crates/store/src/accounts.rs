@@ -215,6 +215,45 @@ impl EventStore {
             .ok_or_else(|| AccountError::NotFound(format!("organisation '{id_or_name}'")))
     }
 
+    /// Resolves an organisation id or name to one organisation: an exact id
+    /// or name first, then a name that differs only in letter case. A value
+    /// that matches no organisation is `NotFound`; one that matches several
+    /// is `Invalid`, with the matching ids in the reason.
+    pub async fn resolve_organisation(
+        &self,
+        id_or_name: &str,
+    ) -> Result<Organisation, AccountError> {
+        let typed = id_or_name.trim();
+        let organisations = self.organisations().await?;
+        let mut matches: Vec<&Organisation> = organisations
+            .iter()
+            .filter(|o| o.id == typed || o.name == typed)
+            .collect();
+        if matches.is_empty() {
+            let lower = typed.to_lowercase();
+            matches = organisations
+                .iter()
+                .filter(|o| o.name.to_lowercase() == lower)
+                .collect();
+        }
+        match matches.as_slice() {
+            [] => Err(AccountError::NotFound(format!("organisation '{typed}'"))),
+            [only] => Ok((*only).clone()),
+            several => Err(AccountError::Invalid {
+                field: "organisation",
+                value: typed.to_string(),
+                reason: format!(
+                    "several organisations match ({}); give the id of one",
+                    several
+                        .iter()
+                        .map(|o| format!("{} {}", o.id, o.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+
     /// Creates a user; `password` may be left out and set later through a
     /// reset link.
     pub async fn create_user(

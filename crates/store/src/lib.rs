@@ -21,6 +21,7 @@
 
 pub mod accounts;
 mod append;
+mod bulk;
 mod connect;
 mod error;
 pub mod evidence;
@@ -28,6 +29,7 @@ pub mod evidence_import;
 mod hash;
 pub mod households;
 mod model;
+pub mod placeholders;
 pub mod prescriptions;
 pub mod privacy;
 mod read;

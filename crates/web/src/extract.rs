@@ -64,12 +64,58 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(request, state).await?;
-        Ok(FormPairs(
-            form_urlencoded::parse(&bytes)
-                .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                .collect(),
-        ))
+        parse_form(&bytes).map(FormPairs)
     }
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body into name/value
+/// pairs. Unlike `form_urlencoded::parse`, which replaces bytes that are not
+/// UTF-8 by U+FFFD, a name or value that is not UTF-8 once percent-decoded
+/// is rejected, so that a mangled value is never stored.
+pub(crate) fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let mut pairs = Vec::new();
+    for pair in body.split(|byte| *byte == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|byte| *byte == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        let name = decode_component(name).map_err(|lossy| {
+            AppError::bad_request(
+                "invalid_encoding",
+                format!(
+                    "Le nom de champ « {lossy} » du formulaire n'est pas du texte UTF-8 valide : \
+                     envoyez le formulaire en UTF-8."
+                ),
+            )
+        })?;
+        let value = decode_component(value).map_err(|lossy| {
+            AppError::bad_request(
+                "invalid_encoding",
+                format!(
+                    "Champ « {name} » : la valeur « {lossy} » n'est pas du texte UTF-8 valide \
+                     (un caractère est illisible). Retapez-la puis renvoyez le formulaire en \
+                     UTF-8."
+                ),
+            )
+        })?;
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+/// Percent-decodes one name or value, `+` meaning a space. Returns the
+/// lossy text, with U+FFFD in place of each invalid sequence, when the
+/// bytes are not UTF-8.
+fn decode_component(encoded: &[u8]) -> Result<String, String> {
+    let spaced: Vec<u8> = encoded
+        .iter()
+        .map(|byte| if *byte == b'+' { b' ' } else { *byte })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).map_err(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// Reads the whole body; a body over the limit becomes a 413.
@@ -100,27 +146,32 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut deserializer)
             .map(JsonBody)
-            .map_err(|error| {
-                let path = error.path().to_string();
-                let inner = error.into_inner();
-                let message = if inner.is_syntax() || inner.is_eof() {
-                    format!(
-                        "Le corps n'est pas du JSON valide (ligne {}, colonne {}).",
-                        inner.line(),
-                        inner.column()
-                    )
-                } else if path == "." {
-                    "Le corps JSON n'a pas la forme attendue : voir /api/v1/openapi.json."
-                        .to_string()
-                } else {
-                    format!(
-                        "Le champ JSON « {path} » est absent ou n'a pas le type attendu : voir \
-                         /api/v1/openapi.json."
-                    )
-                };
-                AppError::bad_request("invalid_json", message)
-            })
+            .map_err(json_error)
     }
+}
+
+/// French error of a JSON body that does not parse or does not have the
+/// expected shape, naming the field at fault.
+pub(crate) fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    let message = if inner.is_syntax() || inner.is_eof() {
+        format!(
+            "Le corps n'est pas du JSON valide (ligne {}, colonne {}).",
+            inner.line(),
+            inner.column()
+        )
+    } else if path == "." {
+        "Le corps JSON n'a pas la forme attendue : voir /api/v1/openapi.json.".to_string()
+    } else if inner.to_string().starts_with("unknown field") {
+        format!("Le champ JSON « {path} » n'est pas attendu ici : voir /api/v1/openapi.json.")
+    } else {
+        format!(
+            "Le champ JSON « {path} » est absent ou n'a pas le type attendu : voir \
+             /api/v1/openapi.json."
+        )
+    };
+    AppError::bad_request("invalid_json", message)
 }
 
 /// Query string parameters by name; the last value of a repeated name wins

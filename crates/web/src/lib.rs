@@ -10,9 +10,13 @@
 mod api;
 pub mod auth;
 mod batches;
+mod dashboard_csv;
+mod dashboard_view;
 pub mod documents;
 mod donation_input;
+mod donor_documents;
 pub mod errors;
+mod evidence_upload;
 mod extract;
 mod forms;
 pub mod labels;
@@ -20,10 +24,13 @@ pub mod local_time;
 pub mod messages;
 mod messages_reasons;
 mod pages;
+mod prescription_actions;
 mod printing;
 mod recording;
+pub mod retention;
 mod server;
 mod stock_view;
+mod svg;
 
 pub use api::ApiDoc;
 pub use auth::setup::announce_setup_link;

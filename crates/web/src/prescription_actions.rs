@@ -125,22 +125,34 @@ fn parse_required<T: std::str::FromStr>(
     }
 }
 
-/// French message of a commune code error.
+/// French message of a commune code error. A code of five digits that
+/// `InseeCode::parse` rejects for its département part (such as 99999, as 99
+/// is INSEE's prefix for foreign countries) is well formed, so it gets the
+/// unknown-commune message.
 pub fn territory_fr(error: &TerritoryError) -> String {
     match error {
+        TerritoryError::InvalidCode { input, .. }
+            if input.len() == 5 && input.bytes().all(|byte| byte.is_ascii_digit()) =>
+        {
+            unknown_commune_fr(input)
+        }
         TerritoryError::InvalidCode { input, .. } => invalid(
             "commune (code INSEE)",
             input,
             "un code INSEE a 5 caractères, chiffres ou 2A/2B pour la Corse ; ce n'est pas le \
              code postal",
         ),
-        TerritoryError::UnknownCommune { code } => format!(
-            "Champ « commune (code INSEE) », valeur « {code} » : aucune commune actuelle n'a ce \
-             code INSEE. Vérifiez le code (ce n'est pas le code postal) ; pour une commune \
-             fusionnée, donnez le code de la commune nouvelle."
-        ),
+        TerritoryError::UnknownCommune { code } => unknown_commune_fr(code.as_str()),
         other => format!("Commune refusée : {other}."),
     }
+}
+
+fn unknown_commune_fr(code: &str) -> String {
+    format!(
+        "Champ « commune (code INSEE) », valeur « {code} » : aucune commune actuelle n'a ce code \
+         INSEE. Vérifiez le code (ce n'est pas le code postal) ; pour une commune fusionnée, \
+         donnez le code de la commune nouvelle."
+    )
 }
 
 /// Parses the form and checks it against the scheme and the domain's rules
@@ -600,13 +612,13 @@ pub fn handover_mode(mode: &str, due: &str, price: &str) -> Result<HandoverMode,
             let euros: f64 = price
                 .parse()
                 .ok()
-                .filter(|e: &f64| e.is_finite())
+                .filter(|e: &f64| e.is_finite() && *e >= 0.0)
                 .ok_or_else(|| {
                     AppError::bad_request(
                         "invalid_field",
                         format!(
-                            "Champ « prix (€) », valeur « {price} » : un montant en euros est \
-                         attendu, par exemple 49,90."
+                            "Champ « prix (€) », valeur « {price} » : un montant positif ou nul \
+                             en euros est attendu, par exemple 49,90."
                         ),
                     )
                 })?;

@@ -8,6 +8,7 @@ use filiere_domain::codec::encode_device_event;
 use filiere_domain::command::Step;
 use filiere_domain::fields::{command_from_fields, Fields};
 use filiere_domain::{Device, DeviceCode, DeviceEvent, DeviceId, HouseholdId};
+use filiere_store::accounts::AccountError;
 use filiere_store::workshop::CommandContext;
 use filiere_store::{
     AppendBatch, AppendResult, EventStore, ExpectedVersion, NewEvent, StoreError, StreamAppend,
@@ -129,15 +130,28 @@ async fn transfer_fields(state: &AppState, fields: &Fields) -> Result<Fields, Ap
     if typed.is_empty() {
         return Ok(fields.clone());
     }
-    let organisation = state.store().organisation(typed).await.map_err(|_| {
-        AppError::bad_request(
-            "unknown_organisation",
-            format!(
-                "Organisation destinataire « {typed} » inconnue : donnez son nom exact ou son \
-                 identifiant."
-            ),
-        )
-    })?;
+    let organisation =
+        state
+            .store()
+            .resolve_organisation(typed)
+            .await
+            .map_err(|error| match error {
+                AccountError::Invalid { .. } => AppError::bad_request(
+                    "ambiguous_organisation",
+                    format!(
+                    "Plusieurs organisations s'appellent « {typed} » : donnez l'identifiant de \
+                     l'organisation destinataire."
+                ),
+                ),
+                AccountError::NotFound(_) => AppError::bad_request(
+                    "unknown_organisation",
+                    format!(
+                    "Organisation destinataire « {typed} » inconnue : donnez son nom exact ou son \
+                     identifiant."
+                ),
+                ),
+                error => AppError::from(error),
+            })?;
     let mut fields = fields.clone();
     fields.insert("organisation".to_string(), vec![organisation.id]);
     Ok(fields)
@@ -218,7 +232,7 @@ async fn reload(state: &AppState, id: DeviceId) -> Result<Option<Device>, AppErr
 ///
 /// NOTE: reads the store's `commands` table directly; an
 /// `EventStore::command_result` method in the store crate would own this.
-async fn previous_result(
+pub(crate) async fn previous_result(
     store: &EventStore,
     command_id: Uuid,
 ) -> Result<Option<AppendResult>, AppError> {

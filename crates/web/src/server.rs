@@ -19,6 +19,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::labels::TemplateCatalog;
+use crate::retention::{run_retention, RETENTION_INTERVAL};
 use crate::{api, auth, errors, pages};
 
 /// Settings of `filiere serve`.
@@ -30,6 +31,9 @@ pub struct ServeConfig {
     /// How often projections poll the log for events written by other
     /// processes.
     pub projection_interval: Duration,
+    /// Days after which the retention sweep erases the identity of a
+    /// household whose prescriptions are all closed.
+    pub retention_days: u32,
 }
 
 /// State shared by every handler.
@@ -169,7 +173,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM, keeping projections caught up meanwhile.
+/// Serves until Ctrl-C or SIGTERM, keeping projections caught up and
+/// running the retention sweep at start and every 24 hours meanwhile.
 pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()> {
     let projector = Projector::new(store.clone());
     if let Err(error) = projector.catch_up().await {
@@ -180,6 +185,12 @@ pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()
     let runner = tokio::spawn(projector.clone().run(
         config.projection_interval,
         wake_receiver,
+        shutdown_receiver.clone(),
+    ));
+    let retention = tokio::spawn(run_retention(
+        Workshop::new(store.clone()),
+        config.retention_days,
+        RETENTION_INTERVAL,
         shutdown_receiver,
     ));
     if let Err(error) = auth::setup::announce_setup_link(&store, &config.public_url).await {
@@ -198,6 +209,7 @@ pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()
         .await?;
     shutdown_sender.send_replace(true);
     runner.await.ok();
+    retention.await.ok();
     tracing::info!("server stopped");
     Ok(())
 }

@@ -649,10 +649,163 @@ async fn other_organisations_see_nothing(database: TestDatabase) {
     server.stop().await;
 }
 
+async fn resubmitted_form_issues_once(database: TestDatabase) {
+    let server = TestServer::start(database).await;
+    let scheme = quotient_scheme(&server).await;
+    let referrer = server.member_of(REFERRER_ORG, Role::Referrer).await;
+    let (_, form) = referrer.page("/prescriptions/nouvelle").await;
+    let command_id = support::hidden_field(&form, "command_id").expect("form has a command id");
+    let mut pairs = issue_form(&scheme, "650", "28085");
+    pairs.push(("command_id", &command_id));
+
+    let first = referrer.post_form("/prescriptions/nouvelle", &pairs).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let id = location(&first)
+        .strip_prefix("/prescriptions?emise=")
+        .expect("redirect to the list")
+        .to_string();
+    let head = server.log_head().await;
+    let household_count = households(&server).await;
+
+    let second = referrer.post_form("/prescriptions/nouvelle", &pairs).await;
+    assert_eq!(second.status(), StatusCode::SEE_OTHER);
+    let target = location(&second);
+    assert_eq!(target, format!("/prescriptions/{id}?deja=1"));
+    assert_eq!(server.log_head().await, head, "nothing new in the log");
+    assert_eq!(
+        households(&server).await,
+        household_count,
+        "no new household"
+    );
+    let (status, page) = referrer.page(&target).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("déjà été envoyé"), "{page}");
+    assert!(page.contains(&id[..8]), "{page}");
+
+    let (_, fresh) = referrer.page("/prescriptions/nouvelle").await;
+    let other_id = support::hidden_field(&fresh, "command_id").unwrap();
+    assert_ne!(other_id, command_id, "each form gets its own key");
+
+    let mut bad = issue_form(&scheme, "650", "28085");
+    bad.push(("command_id", "pas-un-uuid"));
+    let response = referrer.post_form("/prescriptions/nouvelle", &bad).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(text(response).await.contains("« pas-un-uuid »"));
+    assert_eq!(server.log_head().await, head);
+    server.stop().await;
+}
+
+async fn form_bytes_not_utf8_rejected(database: TestDatabase) {
+    let server = TestServer::start(database).await;
+    let scheme = quotient_scheme(&server).await;
+    let referrer = server.member_of(REFERRER_ORG, Role::Referrer).await;
+    let head = server.log_head().await;
+    let household_count = households(&server).await;
+    let (_, form) = referrer.page("/prescriptions/nouvelle").await;
+    let csrf = support::csrf_field(&form).expect("form has a CSRF token");
+    let mut body: String = issue_form(&scheme, "650", "28085")
+        .into_iter()
+        .filter(|(name, _)| *name != "last_name")
+        .map(|(name, value)| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair(name, value)
+                .finish()
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    // 0xE9 is "é" in Latin-1 and is not UTF-8 on its own.
+    body.push_str(&format!("&last_name=QA-Caf%E9&csrf_token={csrf}"));
+
+    let response = referrer
+        .post_raw(
+            "/prescriptions/nouvelle",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = text(response).await;
+    assert!(page.contains("Champ « last_name »"), "{page}");
+    assert!(page.contains("UTF-8"), "{page}");
+    assert_eq!(server.log_head().await, head, "nothing recorded");
+    assert_eq!(households(&server).await, household_count, "no household");
+    server.stop().await;
+}
+
+async fn messages_name_typed_values(database: TestDatabase) {
+    let server = TestServer::start(database).await;
+    quotient_scheme(&server).await;
+    let referrer_org = server
+        .organisation(REFERRER_ORG, OrganisationKind::SocialService)
+        .await;
+    let referrer = server.api_client(&referrer_org, Role::Referrer).await;
+    let api = server.workshop_api().await;
+    let code = ready_laptop(&api, false).await;
+
+    // A commune code of five digits that no commune has.
+    for commune in ["99999", "28000"] {
+        let (status, body) = json_of(
+            referrer
+                .post_json(
+                    "/api/v1/prescriptions",
+                    &issue_body(QUOTIENT_SCHEME, 650, commune),
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_code(&body), "unknown_commune", "{body}");
+        let message = error_message(&body);
+        assert!(message.contains(&format!("« {commune} »")), "{message}");
+        assert!(message.contains("aucune commune actuelle"), "{message}");
+        assert!(!message.contains("5 caractères"), "{message}");
+    }
+
+    // A negative solidarity price, shown in euros as typed.
+    let id = api_issue(&referrer, QUOTIENT_SCHEME).await;
+    api_step(&api, &id, "accept", json!({})).await;
+    let (status, body) = api_step(&api, &id, "reserve", json!({"code": code})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let other = received_laptop(&api, false).await;
+    let head = server.log_head().await;
+    let (status, body) = api_step(
+        &api,
+        &id,
+        "handover",
+        json!({"mode": "sale", "price": "-5"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = error_message(&body);
+    assert!(message.contains("« -5 »"), "{message}");
+    assert!(!message.contains("-500"), "{message}");
+    assert_eq!(server.log_head().await, head, "nothing recorded");
+
+    // A device step field sent without the `fields` wrapper.
+    let (status, body) = json_of(
+        api.post_json(
+            &format!("/api/v1/devices/{other}/steps/grade"),
+            &json!({"grade": "b"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = error_message(&body);
+    assert!(message.contains("« grade »"), "{message}");
+    assert!(message.contains("\"fields\""), "{message}");
+    assert!(!message.contains("absent"), "{message}");
+    assert_eq!(server.log_head().await, head, "nothing recorded");
+    server.stop().await;
+}
+
 filiere_store::backend_tests!(
     pages_flow,
     api_flow,
     concurrent_reservations,
     bad_inputs_record_nothing,
     other_organisations_see_nothing,
+    resubmitted_form_issues_once,
+    form_bytes_not_utf8_rejected,
+    messages_name_typed_values,
 );

@@ -128,6 +128,10 @@ pub struct SchemeSnapshot {
     pub id: SchemeId,
     pub name: String,
     pub rule: EligibilityRule,
+    /// Funder programme of the scheme on that day; absent from events
+    /// recorded before programmes existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programme: Option<String>,
 }
 
 /// First event of a prescription.

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::ErrorBody;
 use crate::auth::{gate, Allowed};
 use crate::errors::AppError;
-use crate::extract::JsonBody;
+use crate::extract::{json_error, JsonBody};
 use crate::pages::{parse_code, parse_step};
 use crate::recording::{record_step, StepRequest};
 use crate::server::AppState;
@@ -170,10 +170,11 @@ pub async fn post_step(
     State(state): State<AppState>,
     Allowed { caller, .. }: Allowed<gate::RecordSteps>,
     Path((typed, step_name)): Path<(String, String)>,
-    JsonBody(body): JsonBody<StepBody>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Json<StepResult>, AppError> {
     let code = parse_code(&typed)?;
     let step = parse_step(&step_name).map_err(|error| error.for_device(code.as_str()))?;
+    let body = step_body(body).map_err(|error| error.for_device(code.as_str()))?;
     let fields = to_fields(body.fields);
     let outcome = record_step(
         &state,
@@ -192,6 +193,27 @@ pub async fn post_step(
         position: outcome.append.last_position,
         device: device_state(&state, &outcome.device, &code).await?,
     }))
+}
+
+/// Reads a step body. A top-level key that is not a `StepBody` member, such
+/// as `{"grade": "b"}`, is a step field sent without its `fields` wrapper,
+/// and the error shows where step fields go.
+fn step_body(value: serde_json::Value) -> Result<StepBody, AppError> {
+    const MEMBERS: [&str; 3] = ["fields", "expected_version", "command_id"];
+    if let serde_json::Value::Object(map) = &value {
+        if let Some(stray) = map.keys().find(|key| !MEMBERS.contains(&key.as_str())) {
+            return Err(AppError::bad_request(
+                "invalid_json",
+                format!(
+                    "Le champ JSON « {stray} » est hors de « fields » : les champs d'une étape \
+                     vont dans {{\"fields\": {{...}}}}, par exemple \
+                     {{\"fields\": {{\"{stray}\": ...}}}}. Seuls « expected_version » et \
+                     « command_id » se placent à côté de « fields »."
+                ),
+            ));
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(json_error)
 }
 
 fn to_fields(values: BTreeMap<String, FieldValue>) -> Fields {

@@ -11,12 +11,18 @@
 //! token's role may not use the route, 404 for an unknown device or batch or
 //! one of another organisation, 409
 //! for a conflict or a step not allowed in the device's status, 413 for a
-//! body over 1 MiB. A rule violation, such as a device not ready or a price
-//! above the cap, is 422, and anything else is 500 with a general message.
+//! body over 1 MiB (32 MiB for an evidence upload). A rule violation, such
+//! as a device not ready or a price above the cap, is 422, and anything else
+//! is 500 with a general message.
 
+mod dashboard;
 mod devices;
+mod documents;
 mod donations;
+mod evidence;
+mod handover_sheet;
 mod openapi;
+mod prescriptions;
 mod stock;
 
 use axum::routing::{get, post};
@@ -37,6 +43,7 @@ pub fn routes() -> Router<AppState> {
             post(devices::post_step),
         )
         .route("/api/v1/stock", get(stock::get_stock))
+        .route("/api/v1/dashboard", get(dashboard::get_dashboard))
         .route(
             "/api/v1/donations",
             get(donations::list_donations).post(donations::create_donation),
@@ -46,7 +53,91 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/donations/{id}/labels.pdf",
             get(donations::donation_labels),
         )
+        .route(
+            "/api/v1/prescriptions/{id}/handover-sheet.pdf",
+            get(handover_sheet::get_handover_sheet),
+        )
+        .route(
+            "/api/v1/devices/{code}/evidence",
+            get(evidence::list_evidence)
+                .post(evidence::post_evidence)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::evidence_upload::UPLOAD_LIMIT_BYTES,
+                )),
+        )
+        .route("/api/v1/evidence/{sha256}", get(evidence::get_evidence))
+        .route(
+            "/api/v1/devices/{code}/certificate.pdf",
+            get(documents::device_certificate),
+        )
+        .route(
+            "/api/v1/donations/{id}/certificates.pdf",
+            get(documents::donation_certificates),
+        )
+        .route(
+            "/api/v1/donations/{id}/reuse-report.pdf",
+            get(documents::donation_reuse_pdf),
+        )
+        .route(
+            "/api/v1/donations/{id}/reuse-report.csv",
+            get(documents::donation_reuse_csv),
+        )
+        .merge(prescription_routes())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
+}
+
+/// Routes of `/api/v1/prescriptions...`.
+fn prescription_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/prescriptions",
+            get(prescriptions::list_prescriptions).post(prescriptions::issue_prescription),
+        )
+        .route(
+            "/api/v1/prescriptions/incoming",
+            get(prescriptions::incoming),
+        )
+        .route("/api/v1/prescriptions/overdue", get(prescriptions::overdue))
+        .route(
+            "/api/v1/prescriptions/{id}",
+            get(prescriptions::get_prescription),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/matches",
+            get(prescriptions::get_matches),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/accept",
+            post(prescriptions::accept),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/decline",
+            post(prescriptions::decline),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/reserve",
+            post(prescriptions::reserve),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/handover",
+            post(prescriptions::hand_over),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/extend",
+            post(prescriptions::extend),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/return",
+            post(prescriptions::return_device),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/convert",
+            post(prescriptions::convert),
+        )
+        .route(
+            "/api/v1/prescriptions/{id}/training",
+            post(prescriptions::training),
+        )
 }
 
 /// Body of every error response.

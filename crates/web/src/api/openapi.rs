@@ -5,10 +5,18 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::dashboard::{
+    DashboardBreakdowns, DashboardFilters, DashboardImpact, DashboardLog, DashboardProgress,
+    DashboardResponse, DashboardTarget, DashboardTotals, DurationStats,
+};
 use super::devices::{AllowedStep, DeviceState, FieldValue, StepBody, StepResult, TimelineEvent};
 use super::donations::{
     CreatedDevice, CreatedDonation, DonationDetail, DonationSummary, NewDeviceBody, NewDonationBody,
 };
+use super::evidence::{
+    EvidenceFileResult, EvidenceSummary, EvidenceUploadBody, EvidenceUploadResult,
+};
+use super::prescriptions::PrescriptionApi;
 use super::stock::{StockCounts, StockResponse};
 use super::{Count, ErrorBody, ErrorDetail, StockDevice};
 use crate::auth::gate::SignedIn;
@@ -23,16 +31,25 @@ use crate::auth::gate::SignedIn;
                        an API token (`Authorization: Bearer fil_...`), which acts with one role \
                        for one organisation; a signed-in browser session is accepted for GET only."
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &PrescriptionApi),
     security(("api_token" = [])),
     paths(
         super::devices::get_device,
         super::devices::post_step,
         super::stock::get_stock,
+        super::dashboard::get_dashboard,
         super::donations::create_donation,
         super::donations::list_donations,
         super::donations::get_donation,
         super::donations::donation_labels,
+        super::evidence::post_evidence,
+        super::evidence::list_evidence,
+        super::evidence::get_evidence,
+        super::documents::device_certificate,
+        super::documents::donation_certificates,
+        super::documents::donation_reuse_pdf,
+        super::documents::donation_reuse_csv,
+        super::handover_sheet::get_handover_sheet,
         openapi_json,
     ),
     components(schemas(
@@ -40,11 +57,24 @@ use crate::auth::gate::SignedIn;
         Count,
         CreatedDevice,
         CreatedDonation,
+        DashboardBreakdowns,
+        DashboardFilters,
+        DashboardImpact,
+        DashboardLog,
+        DashboardProgress,
+        DashboardResponse,
+        DashboardTarget,
+        DashboardTotals,
         DeviceState,
         DonationDetail,
         DonationSummary,
+        DurationStats,
         ErrorBody,
         ErrorDetail,
+        EvidenceFileResult,
+        EvidenceSummary,
+        EvidenceUploadBody,
+        EvidenceUploadResult,
         FieldValue,
         NewDeviceBody,
         NewDonationBody,

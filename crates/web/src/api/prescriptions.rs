@@ -13,6 +13,7 @@ use filiere_domain::event::HandoverMode;
 use filiere_domain::prescription::Prescription;
 use filiere_projections::{prescriptions as views, PrescriptionRow};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema};
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -189,9 +190,10 @@ pub struct IssueBody {
     pub evidence_value: Option<serde_json::Value>,
     /// loan (default), donation or solidarity_sale.
     pub preferred_mode: Option<String>,
-    /// beginner, intermediate or autonomous; ignored when `pix` is given.
+    /// beginner, intermediate or autonomous; required unless `pix` is
+    /// given, and ignored when it is.
     pub autonomy: Option<String>,
-    /// Pix level from 0 to 8.
+    /// Pix level from 0 to 8; required unless `autonomy` is given.
     pub pix: Option<u8>,
     /// adviser or venue; absent when no training is prescribed.
     pub training_provider: Option<String>,
@@ -253,7 +255,7 @@ pub async fn issue_prescription(
     Allowed { caller, .. }: Allowed<gate::ManagePrescriptions>,
     JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<Response, AppError> {
-    let outcome = issue(&state, &caller, &issue_input(body))
+    let outcome = issue(&state, &caller, &issue_input(body), None)
         .await
         .map_err(|problems| problems.into_error())?;
     let body = PrescriptionState::from(&outcome.prescription);
@@ -626,5 +628,62 @@ pub struct PrescriptionApi;
 impl Modify for PrescriptionApi {
     fn modify(&self, openapi: &mut OpenApiDocument) {
         openapi.merge(PrescriptionApi::openapi());
+        require_skills(openapi);
+    }
+}
+
+/// Adds to the `IssueBody` schema the rule that the issue handler applies:
+/// the digital skills are required, as `autonomy` or as a `pix` level (which
+/// wins when both are given). Neither member can be marked required alone,
+/// so the schema becomes `allOf` the generated object and `anyOf` two
+/// `required` lists.
+fn require_skills(openapi: &mut OpenApiDocument) {
+    let Some(schemas) = openapi
+        .components
+        .as_mut()
+        .map(|components| &mut components.schemas)
+    else {
+        return;
+    };
+    let Some(generated) = schemas.remove("IssueBody") else {
+        return;
+    };
+    let skills = AnyOfBuilder::new()
+        .item(ObjectBuilder::new().required("autonomy"))
+        .item(ObjectBuilder::new().required("pix"))
+        .description(Some(
+            "The household's digital skills are required: `autonomy`, or a `pix` level.",
+        ));
+    let schema = AllOfBuilder::new().item(generated).item(skills).build();
+    schemas.insert("IssueBody".to_string(), Schema::AllOf(schema).into());
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+    use utoipa::OpenApi;
+
+    use crate::api::openapi::ApiDoc;
+
+    #[test]
+    fn issue_body_requires_skills() {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let schema = &document["components"]["schemas"]["IssueBody"];
+        let generated = &schema["allOf"][0];
+        assert!(
+            generated["required"]
+                .as_array()
+                .is_some_and(|names| names.contains(&json!("commune"))),
+            "{schema}"
+        );
+        let alternatives: Vec<&Value> = schema["allOf"][1]["anyOf"]
+            .as_array()
+            .map(|items| items.iter().map(|item| &item["required"]).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            alternatives,
+            vec![&json!(["autonomy"]), &json!(["pix"])],
+            "{schema}"
+        );
     }
 }

@@ -85,6 +85,8 @@ gates! {
     PrintDocuments => |p| Action::PrintDocuments { organisation_id: &p.organisation_id };
     /// Prescriptions of one's organisation.
     ManagePrescriptions => |p| Action::ManagePrescriptions { organisation_id: &p.organisation_id };
+    /// Prescriptions received by one's workshop.
+    HandlePrescriptions => |p| Action::HandlePrescriptions { organisation_id: &p.organisation_id };
     /// Aggregate figures.
     ViewAggregates => |_p| Action::ViewAggregates;
     /// Organisations.

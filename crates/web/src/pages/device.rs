@@ -88,6 +88,11 @@ struct DevicePage {
     gaps: Vec<String>,
     forms: Vec<DeviceStepForm>,
     timeline: Vec<TimelineEntry>,
+    /// Tool reports cited by the device's events.
+    evidence: Vec<super::evidence::EvidenceRow>,
+    /// Whether the caller may upload tool reports on this device.
+    may_upload: bool,
+    upload_limit_mib: usize,
 }
 
 /// Parses a code from a URL path, naming it in the error.
@@ -115,7 +120,18 @@ async fn show(
     caller.require_or_hide(&action, hidden())?;
     let timeline = queries::timeline(state.store().pool(), &device.id.to_string()).await?;
     let names = actor_names(&state).await?;
+    let evidence = crate::evidence_upload::device_files(&state, &device)
+        .await?
+        .into_iter()
+        .map(super::evidence::EvidenceRow::from)
+        .collect();
+    let may_upload = caller.may(&Action::RecordStep {
+        holder: &device.holder,
+    });
     let page = DevicePage {
+        evidence,
+        may_upload,
+        upload_limit_mib: super::evidence::UPLOAD_LIMIT_MIB,
         layout: caller.layout(),
         flash: flash_message(&query),
         gaps: device

@@ -40,8 +40,23 @@ const LINKS: &[(&str, &str, ActionOf)] = &[
     ("/bulk", "Mode groupé", gate::RecordSteps::action),
     (
         "/prescriptions",
-        "Prescriptions",
+        "Mes prescriptions",
         gate::ManagePrescriptions::action,
+    ),
+    (
+        "/prescriptions/nouvelle",
+        "Nouvelle prescription",
+        gate::ManagePrescriptions::action,
+    ),
+    (
+        "/prescriptions/atelier",
+        "Prescriptions reçues",
+        gate::HandlePrescriptions::action,
+    ),
+    (
+        "/prescriptions/prets",
+        "Prêts",
+        gate::HandlePrescriptions::action,
     ),
     (
         "/tableau-de-bord",

@@ -5,10 +5,15 @@
 
 mod admin;
 mod bulk;
+mod dashboard;
 mod device;
 mod donations;
+mod evidence;
+mod handover_sheet;
 mod layout;
-mod placeholders;
+mod prescription_desk;
+mod prescriptions;
+mod quarterly;
 mod scan;
 mod stock;
 
@@ -25,7 +30,9 @@ use crate::errors::AppError;
 use crate::server::AppState;
 
 pub(crate) use device::{parse_code, parse_step};
+pub(crate) use handover_sheet::handover_sheet_response;
 pub(crate) use layout::{home_for, Layout};
+pub(crate) use prescription_desk::loan_scope;
 
 /// Routes of every page.
 pub fn routes() -> Router<AppState> {
@@ -35,8 +42,13 @@ pub fn routes() -> Router<AppState> {
         .merge(device::routes())
         .merge(bulk::routes())
         .merge(donations::routes())
+        .merge(evidence::routes())
+        .merge(handover_sheet::routes())
         .merge(stock::routes())
-        .merge(placeholders::routes())
+        .merge(dashboard::routes())
+        .merge(prescriptions::routes())
+        .merge(prescription_desk::routes())
+        .merge(quarterly::routes())
         .merge(admin::routes())
 }
 

@@ -201,7 +201,14 @@ async fn show(
     Path(id): Path<String>,
     query: QueryMap,
 ) -> Result<Response, AppError> {
-    let flash = query.get("fait").map(step_done_fr);
+    let flash = match query.get("deja") {
+        Some(_) => Some(
+            "Ce formulaire avait déjà été envoyé : voici la prescription émise alors, rien de \
+             nouveau n'a été enregistré."
+                .to_string(),
+        ),
+        None => query.get("fait").map(step_done_fr),
+    };
     let page = prescription_page(&state, &caller, &id, flash, None, Typed::default()).await?;
     render(StatusCode::OK, &page)
 }

@@ -15,15 +15,16 @@ use filiere_domain::prescription::{
     AgeBand, HouseholdSize, PreferredMode, PrescriptionStatus, Purpose, TrainingProvider,
 };
 use filiere_domain::types::{Autonomy, Category, UnknownValue};
-use filiere_domain::HouseholdId;
+use filiere_domain::{HouseholdId, PrescriptionId};
 use filiere_projections::{prescriptions as views, PrescriptionRow};
+use uuid::Uuid;
 
 use super::{category_label, french_date, render, Layout};
 use crate::auth::{gate, Allowed, Caller};
 use crate::errors::AppError;
 use crate::extract::{FormPairs, QueryMap};
 use crate::forms::SelectOption;
-use crate::prescription_actions::{issue, IssueInput};
+use crate::prescription_actions::{issue, issued_by_command, IssueInput};
 use crate::server::AppState;
 
 /// Prescriptions listed at most, newest first.
@@ -187,6 +188,9 @@ struct NewPage {
     evidence_kinds: Vec<SelectOption>,
     providers: Vec<SelectOption>,
     form: IssueInput,
+    /// Idempotency key of this form: a second submission with the same key
+    /// records nothing and shows the prescription the first one issued.
+    command_id: String,
 }
 
 /// Options of a select over a `named_enum`, with the typed value selected
@@ -257,6 +261,7 @@ async fn new_page(
     state: &AppState,
     caller: &Caller,
     form: IssueInput,
+    command_id: Uuid,
     problems: Vec<String>,
 ) -> Result<NewPage, AppError> {
     let schemes = state
@@ -328,6 +333,7 @@ async fn new_page(
             })
             .collect(),
         form,
+        command_id: command_id.to_string(),
     })
 }
 
@@ -335,7 +341,14 @@ async fn new_form(
     State(state): State<AppState>,
     Allowed { caller, .. }: Allowed<gate::ManagePrescriptions>,
 ) -> Result<Response, AppError> {
-    let page = new_page(&state, &caller, IssueInput::default(), Vec::new()).await?;
+    let page = new_page(
+        &state,
+        &caller,
+        IssueInput::default(),
+        Uuid::new_v4(),
+        Vec::new(),
+    )
+    .await?;
     render(StatusCode::OK, &page)
 }
 
@@ -374,7 +387,23 @@ async fn create(
     form: FormPairs,
 ) -> Result<Response, AppError> {
     let input = issue_input(&form);
-    match issue(&state, &caller, &input).await {
+    let command_id = match form.get("command_id") {
+        None => Uuid::new_v4(),
+        Some(raw) => Uuid::parse_str(raw.trim()).map_err(|_| {
+            AppError::bad_request(
+                "invalid_command_id",
+                format!(
+                    "Identifiant de formulaire « {raw} » invalide : rechargez la page « \
+                     Nouvelle prescription »."
+                ),
+            )
+            .back_to("/prescriptions/nouvelle")
+        })?,
+    };
+    if let Some(id) = issued_by_command(&state, command_id).await? {
+        return Ok(already_issued(id, command_id));
+    }
+    match issue(&state, &caller, &input, Some(command_id)).await {
         Ok(outcome) => {
             let target = format!("/prescriptions?emise={}", outcome.prescription.id());
             Ok(Redirect::to(&target).into_response())
@@ -385,9 +414,22 @@ async fn create(
                 code = problems.code,
                 "prescription rejected"
             );
-            let page = new_page(&state, &caller, input, problems.messages).await?;
+            let page = new_page(&state, &caller, input, command_id, problems.messages).await?;
             render(problems.status, &page)
         }
-        Err(problems) => Err(problems.into_error()),
+        Err(problems) => match issued_by_command(&state, command_id).await? {
+            // A concurrent submission of the same form issued it first.
+            // NOTE: the household row this submission created stays, with no
+            // prescription naming it.
+            Some(id) => Ok(already_issued(id, command_id)),
+            None => Err(problems.into_error()),
+        },
     }
+}
+
+/// Shows the prescription that an earlier submission of the same form
+/// issued.
+fn already_issued(id: PrescriptionId, command_id: Uuid) -> Response {
+    tracing::info!(prescription = %id, %command_id, "prescription form submitted again");
+    Redirect::to(&format!("/prescriptions/{id}?deja=1")).into_response()
 }

@@ -1,11 +1,14 @@
 //! PDF rendering of the documents: A4 portrait, in French, with the
 //! built-in Helvetica fonts, so text must be Windows-1252. Every page has a
 //! header naming the log position the document was computed from and a
-//! numbered footer. A signature space ends each document.
+//! numbered footer. A signature space ends each document owed to a donor
+//! or a household; the funders' quarterly report has none.
 
 mod certificate;
 mod fonts;
+mod handover;
 mod page;
+mod quarterly;
 mod reuse;
 mod table;
 
@@ -18,6 +21,8 @@ use fonts::{line_height_mm, Face};
 use page::{HeaderLine, Layout, CONTENT_WIDTH, MARGIN, PAGE_HEIGHT, PAGE_WIDTH};
 
 pub use certificate::certificate_pdf;
+pub use handover::handover_sheet_pdf;
+pub use quarterly::quarterly_report_pdf;
 pub use reuse::reuse_report_pdf;
 
 /// Issuer and issue date of a document.
