@@ -65,7 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// so `println!` panics on a closed standard output; restoring the signal's
 /// default would need `unsafe`, which this workspace forbids. The hook
 /// recognises the standard library's panic message for that case and exits
-/// with status 141, as a process killed by SIGPIPE reports in a shell; every
+/// with status 141, as a process killed by SIGPIPE reports in a shell. Every
 /// other panic goes to the default hook.
 fn exit_quietly_on_closed_stdout() {
     let default_hook = std::panic::take_hook();

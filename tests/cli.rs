@@ -412,7 +412,7 @@ backend_tests!(
 );
 
 /// A reading command on a SQLite file that does not exist fails, names the
-/// file, and leaves no empty database behind; an import dry run reports as
+/// file, and leaves no empty database behind. An import dry run reports as
 /// JSON without creating the file either.
 #[test]
 fn missing_database_file_not_created() {

@@ -9,8 +9,8 @@
 //! - referrers (social workers) see and act on the prescriptions of their
 //!   own organisation only;
 //! - technicians and workshop coordinators see the prescriptions no
-//!   workshop has taken yet and handle those their organisation accepted;
-//!   they see a household's identity only once they accepted;
+//!   workshop has taken yet and handle those their organisation accepted,
+//!   whose household identity they see from then on;
 //! - funder viewers see aggregate figures only, never a household, a person
 //!   or a single device;
 //! - administrators manage organisations, users, memberships and tokens, and

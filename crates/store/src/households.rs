@@ -214,8 +214,8 @@ impl EventStore {
         .execute(self.pool())
         .await
         .map_err(StoreError::from)?;
-        // The id stays out of the log: a log line with the id and the time
-        // would tie the erased household to whoever reads the log. Callers
+        // The id stays out of the log, because a line with the id and the
+        // time would let a log reader link the id to the erasure. Callers
         // log how many were erased.
         tracing::debug!("household identity erased");
         Ok(now)
