@@ -24,9 +24,11 @@ pub(crate) async fn apply_batch(
         Projection::Timeline => apply_timeline(store.backend(), transaction, events).await,
         Projection::Donations => apply_donations(transaction, events).await,
         Projection::Prescriptions => {
-            crate::prescriptions::apply_prescriptions(transaction, events).await
+            crate::prescriptions::apply_prescriptions(store.backend(), transaction, events).await
         }
-        Projection::Dashboard => crate::dashboard::apply_dashboard(transaction, events).await,
+        Projection::Dashboard => {
+            crate::dashboard::apply_dashboard(store.backend(), transaction, events).await
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use filiere_domain::event::HandoverMode;
 use filiere_domain::prescription::codec::decode_prescription_event;
 use filiere_domain::prescription::{PrescriptionEvent, PrescriptionIssued, PrescriptionStatus};
 use filiere_domain::PrescriptionId;
-use filiere_store::RecordedEvent;
+use filiere_store::{placeholders, Backend, RecordedEvent};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -82,6 +82,7 @@ pub(crate) fn is_prescription_stream(stream_id: &str) -> bool {
 
 /// Applies the prescription events of `events` to `prescription_views`.
 pub(crate) async fn apply_prescriptions(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     events: &[RecordedEvent],
 ) -> Result<(), ProjectionError> {
@@ -107,7 +108,7 @@ pub(crate) async fn apply_prescriptions(
         .filter(|(_, event)| !matches!(event, PrescriptionEvent::Issued(_)))
         .map(|(recorded, _)| stream_key(&recorded.stream_id).to_string())
         .collect();
-    let mut rows = load_rows(transaction, continued).await?;
+    let mut rows = load_rows(backend, transaction, continued).await?;
 
     let mut touched: Vec<String> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
@@ -138,7 +139,7 @@ pub(crate) async fn apply_prescriptions(
 
     let changed: Vec<&PrescriptionRow> = touched.iter().filter_map(|id| rows.get(id)).collect();
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-        upsert(transaction, chunk).await?;
+        upsert(backend, transaction, chunk).await?;
     }
     Ok(())
 }
@@ -252,6 +253,7 @@ fn is_closed(row: &PrescriptionRow) -> bool {
 
 /// Reads the current rows of `ids`, by id.
 async fn load_rows(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     mut ids: Vec<String>,
 ) -> Result<HashMap<String, PrescriptionRow>, ProjectionError> {
@@ -259,10 +261,9 @@ async fn load_rows(
     ids.dedup();
     let mut rows = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM prescription_views WHERE prescription_id IN ({})",
-            placeholders.join(", ")
+            placeholders::list(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -278,18 +279,10 @@ async fn load_rows(
 
 /// Writes `rows` with one `INSERT ... ON CONFLICT DO UPDATE` statement.
 async fn upsert(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     rows: &[&PrescriptionRow],
 ) -> Result<(), ProjectionError> {
-    let values: Vec<String> = (0..rows.len())
-        .map(|index| {
-            let first = index * COLUMN_COUNT + 1;
-            let numbers: Vec<String> = (first..first + COLUMN_COUNT)
-                .map(|n| format!("${n}"))
-                .collect();
-            format!("({})", numbers.join(", "))
-        })
-        .collect();
     let updates: Vec<String> = COLUMNS
         .split(", ")
         .skip(1)
@@ -298,7 +291,7 @@ async fn upsert(
     let sql = format!(
         "INSERT INTO prescription_views ({COLUMNS}) VALUES {} \
          ON CONFLICT (prescription_id) DO UPDATE SET {}",
-        values.join(", "),
+        placeholders::value_groups(backend, rows.len(), COLUMN_COUNT),
         updates.join(", ")
     );
     let mut query = sqlx::query(&sql);

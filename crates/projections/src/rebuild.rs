@@ -1,12 +1,14 @@
 //! Replaying the whole log into empty projections in one sequential read.
 //!
 //! The log is read once, in pages by position, and each page goes to every
-//! projection of [`Projection::ALL`]. Every projection but the stock gets
-//! the page through [`apply_batch`], exactly as when catching up. The stock
-//! is folded in memory instead. Catching up re-reads the whole stream of
-//! every device a page touches, one stream read per device and page. A
-//! rebuild keeps each device's state from one page to the next and writes
-//! its row once, after folding its last event.
+//! projection of [`Projection::ALL`]. The timeline, donation and
+//! prescription projections get the page through [`apply_batch`], exactly
+//! as when catching up. The stock and the dashboard are folded in memory
+//! instead. Catching up re-reads, for every page, the state of each device
+//! the page touches: its whole stream for the stock, its row for the
+//! dashboard. A rebuild keeps each device's state from one page to the next
+//! and writes its rows once, after folding its last event. The dashboard
+//! writes its counters at the end, because they are sums over every device.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use crate::apply::{
     apply_batch, bind_stock_values, format_time, is_device_stream, storage_unit_keys, StockValues,
     STOCK_COLUMNS, STOCK_COLUMN_COUNT,
 };
+use crate::dashboard::DashboardRebuild;
 use crate::projector::{lock_checkpoint, save_checkpoint, Projection};
 use crate::ProjectionError;
 
@@ -60,16 +63,25 @@ pub(crate) async fn rebuild_all(
     // whose stream grew meanwhile is written at the end of the replay.
     let (head, _) = store.head().await?;
     let mut stock = StockFold::new(store.backend(), device_versions(store).await?);
+    let mut dashboard = DashboardRebuild::default();
     let mut elapsed: HashMap<&'static str, Duration> = HashMap::new();
     let (sender, mut pages) = mpsc::channel(PAGES_AHEAD);
     let reader = tokio::spawn(read_pages(store.clone(), head, page_size, sender));
     let mut replayed = 0;
     while let Some(page) = pages.recv().await {
         let events = page?;
+        // Devices whose last event this page holds, from the stock fold
+        // (first in `Projection::ALL`) to the dashboard.
+        let mut ended = Vec::new();
         for projection in Projection::ALL {
             let start = Instant::now();
             if projection == Projection::Stock {
-                stock.feed(&mut transaction, &events).await?;
+                ended = stock.feed(&mut transaction, &events).await?;
+            } else if projection == Projection::Dashboard {
+                let ended = std::mem::take(&mut ended);
+                dashboard
+                    .feed(store.backend(), &mut transaction, &events, ended)
+                    .await?;
             } else {
                 apply_batch(store, &mut transaction, projection, &events).await?;
             }
@@ -84,6 +96,9 @@ pub(crate) async fn rebuild_all(
     let start = Instant::now();
     stock.finish(&mut transaction).await?;
     *elapsed.entry(Projection::Stock.name()).or_default() += start.elapsed();
+    let start = Instant::now();
+    dashboard.finish(store.backend(), &mut transaction).await?;
+    *elapsed.entry(Projection::Dashboard.name()).or_default() += start.elapsed();
 
     for projection in Projection::ALL {
         save_checkpoint(&mut transaction, projection, head).await?;
@@ -181,12 +196,13 @@ impl StockFold {
     }
 
     /// Folds a page of events and writes the rows of the devices whose last
-    /// event it contained.
+    /// event it contained. Returns the ids of those devices.
     async fn feed(
         &mut self,
         transaction: &mut Transaction<'static, Any>,
         events: &[RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<Vec<String>, ProjectionError> {
+        let mut ended = Vec::new();
         for event in events.iter().filter(|e| is_device_stream(&e.stream_id)) {
             let decoded =
                 decode_device_event(&event.event_type, event.schema_version, &event.payload)
@@ -225,12 +241,15 @@ impl StockFold {
                     self.final_versions.remove(&event.stream_id);
                     self.finish_device(done);
                 }
+                if let Some(device_id) = event.stream_id.split_once('-').map(|(_, id)| id) {
+                    ended.push(device_id.to_string());
+                }
             }
         }
         if self.finished.len() >= STOCK_ROWS_PER_INSERT {
             self.write_finished(transaction).await?;
         }
-        Ok(())
+        Ok(ended)
     }
 
     fn finish_device(&mut self, done: InFlight) {

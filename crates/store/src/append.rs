@@ -12,10 +12,11 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sqlx::{Any, Transaction};
 
-use crate::connect::EventStore;
+use crate::connect::{Backend, EventStore};
 use crate::error::StoreError;
 use crate::hash::{canonical_json, chain_hash, ChainFields};
 use crate::model::{AppendBatch, AppendResult, ExpectedVersion, StreamAppend};
+use crate::placeholders;
 
 /// Columns of one `events` row, in insert order.
 const EVENT_COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type, \
@@ -148,7 +149,7 @@ impl EventStore {
             recorded_at: &recorded_at,
         };
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            insert_events(&mut transaction, chunk, &shared).await?;
+            insert_events(self.backend(), &mut transaction, chunk, &shared).await?;
         }
         for (stream_id, version) in &versions {
             sqlx::query(
@@ -304,22 +305,14 @@ struct SharedColumns<'a> {
 }
 
 async fn insert_events(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     rows: &[EventRow],
     shared: &SharedColumns<'_>,
 ) -> Result<(), StoreError> {
-    let placeholders: Vec<String> = (0..rows.len())
-        .map(|row| {
-            let first = row * EVENT_COLUMN_COUNT + 1;
-            let params: Vec<String> = (first..first + EVENT_COLUMN_COUNT)
-                .map(|n| format!("${n}"))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-        placeholders.join(", ")
+        placeholders::value_groups(backend, rows.len(), EVENT_COLUMN_COUNT)
     );
     let mut query = sqlx::query(&sql);
     for row in rows {

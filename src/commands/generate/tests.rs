@@ -25,7 +25,8 @@ fn local_scope() -> Scope {
     }
 }
 
-/// Reads every row of `table`, as sorted text.
+/// Reads every row of `table` (a table name or an aliased subquery), as
+/// sorted text.
 async fn rows(store: &EventStore, table: &str) -> Vec<Vec<String>> {
     let rows: Vec<AnyRow> = sqlx::query(&format!("SELECT * FROM {table}"))
         .fetch_all(store.pool())
@@ -117,17 +118,34 @@ async fn small_national_log(db: TestDatabase) {
     // The projections agree with a catch-up, and the stock with the
     // generator's own fold of each device.
     Projector::new(store.clone()).catch_up().await.unwrap();
+    // A catch-up leaves status rows whose count fell back to zero, which a
+    // rebuild never writes; readers sum them, so they are left out here.
     let tables = [
         "stock_devices",
         "stock_storage_units",
         "device_timeline",
         "donation_batches",
+        "prescription_views",
+        "dashboard_devices",
+        "dashboard_prescriptions",
+        "dashboard_batches",
+        "dashboard_households",
+        "dashboard_counters",
+        "dashboard_commune_counters",
+        "dashboard_rollup",
+        "(SELECT * FROM dashboard_status WHERE value <> 0 OR grams <> 0) AS status",
     ];
     let mut caught_up = Vec::new();
     for table in tables {
         caught_up.push(rows(&store, table).await);
     }
-    Projector::new(store.clone()).rebuild().await.unwrap();
+    // Pages of 7 events split multi-stream appends, such as a reservation
+    // recorded on the device and on the prescription, across pages.
+    Projector::new(store.clone())
+        .with_rebuild_page_size(7)
+        .rebuild()
+        .await
+        .unwrap();
     for (table, before) in tables.iter().zip(&caught_up) {
         assert_eq!(&rows(&store, table).await, before, "rows of {table}");
     }

@@ -21,4 +21,4 @@ pub use query::{
     checkpoint_position, load_dashboard, read_dashboard, Breakdown, DashboardFigures,
     DashboardFilter, DashboardSnapshot, HandoverBreakdowns, TerritoryScope,
 };
-pub(crate) use write::apply_dashboard;
+pub(crate) use write::{apply_dashboard, DashboardRebuild};

@@ -10,7 +10,7 @@ use filiere_domain::donation::DonationEvent;
 use filiere_domain::prescription::codec::decode_prescription_event;
 use filiere_domain::prescription::PrescriptionEvent;
 use filiere_domain::{DeviceEvent, DeviceId, DeviceStatus, DonationId, PrescriptionId};
-use filiere_store::RecordedEvent;
+use filiere_store::{placeholders, Backend, RecordedEvent};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Row, Transaction};
 
@@ -80,21 +80,118 @@ fn decode(event: &RecordedEvent) -> Result<Option<Decoded>, ProjectionError> {
 
 /// Applies `events` to the dashboard tables inside `transaction`.
 pub(crate) async fn apply_dashboard(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     events: &[RecordedEvent],
 ) -> Result<(), ProjectionError> {
+    let decoded = decode_all(events)?;
+    if decoded.is_empty() {
+        return Ok(());
+    }
+    let mut batch = Batch::default();
+    load_state(backend, transaction, &decoded, &mut batch).await?;
+    fold(&mut batch, &decoded);
+    write_state(backend, transaction, &batch).await
+}
+
+/// Device rows written per round while a rebuild retires devices.
+const RETIRED_ROWS_PER_WRITE: usize = 2_000;
+
+/// The dashboard projection during a rebuild. Its tables start empty, so
+/// no state row has to be read back: the log is folded into one [`Batch`]
+/// kept in memory, and the counters, prescriptions, batches and households
+/// are written once at the end. Reading back the rows of every page's
+/// devices is what made a rebuild slow, because the devices of one page are
+/// spread over the whole table.
+///
+/// A device whose stream has ended is retired: its row is written, its
+/// current state is added to the status sums, and it leaves memory, so that
+/// memory follows the devices still moving rather than the whole log. The
+/// caller names the devices whose last event a page held; they are retired
+/// after the next page, because the prescription event that reserves a
+/// device may sit in the next page when one append is split across pages.
+#[derive(Default)]
+pub(crate) struct DashboardRebuild {
+    batch: Batch,
+    /// Ids of the devices whose streams ended in the previous page.
+    ended: Vec<String>,
+    retired: Vec<(String, DeviceState)>,
+    status: BTreeMap<StatusKey, (i64, i64)>,
+}
+
+impl DashboardRebuild {
+    /// Folds a page of events, then retires the devices whose streams ended
+    /// in the previous page. `ended` holds the ids of the devices whose last
+    /// event is in this page.
+    pub(crate) async fn feed(
+        &mut self,
+        backend: Backend,
+        transaction: &mut Transaction<'static, Any>,
+        events: &[RecordedEvent],
+        ended: Vec<String>,
+    ) -> Result<(), ProjectionError> {
+        fold(&mut self.batch, &decode_all(events)?);
+        for device_id in std::mem::replace(&mut self.ended, ended) {
+            self.retire(device_id);
+        }
+        if self.retired.len() >= RETIRED_ROWS_PER_WRITE {
+            self.write_retired(backend, transaction).await?;
+        }
+        Ok(())
+    }
+
+    fn retire(&mut self, device_id: String) {
+        self.batch.touched_devices.remove(&device_id);
+        let Some(device) = self.batch.devices.remove(&device_id) else {
+            return;
+        };
+        if let Some((key, grams)) = device.status_key() {
+            add_status(&mut self.status, key, 1, grams);
+        }
+        self.retired.push((device_id, device));
+    }
+
+    async fn write_retired(
+        &mut self,
+        backend: Backend,
+        transaction: &mut Transaction<'static, Any>,
+    ) -> Result<(), ProjectionError> {
+        let retired = std::mem::take(&mut self.retired);
+        let devices: Vec<(&str, &DeviceState)> = retired
+            .iter()
+            .map(|(id, device)| (id.as_str(), device))
+            .collect();
+        write_devices(backend, transaction, &devices).await
+    }
+
+    /// Retires every device left and writes every row and counter.
+    pub(crate) async fn finish(
+        mut self,
+        backend: Backend,
+        transaction: &mut Transaction<'static, Any>,
+    ) -> Result<(), ProjectionError> {
+        let remaining: Vec<String> = self.batch.devices.keys().cloned().collect();
+        for device_id in remaining {
+            self.retire(device_id);
+        }
+        self.write_retired(backend, transaction).await?;
+        write_flows(backend, transaction, &self.batch).await?;
+        write_status(backend, transaction, self.status).await
+    }
+}
+
+fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Decoded>, ProjectionError> {
     let mut decoded = Vec::with_capacity(events.len());
     for event in events {
         if let Some(one) = decode(event)? {
             decoded.push(one);
         }
     }
-    if decoded.is_empty() {
-        return Ok(());
-    }
-    let mut batch = Batch::default();
-    load_state(transaction, &decoded, &mut batch).await?;
-    for event in &decoded {
+    Ok(decoded)
+}
+
+fn fold(batch: &mut Batch, decoded: &[Decoded]) {
+    for event in decoded {
         match event {
             Decoded::Device {
                 device_id,
@@ -108,12 +205,12 @@ pub(crate) async fn apply_dashboard(
             } => batch.apply_prescription(prescription_id, event),
         }
     }
-    write_state(transaction, &batch).await
 }
 
 /// Loads the rows of the devices, prescriptions, batches and households the
 /// events name.
 async fn load_state(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     decoded: &[Decoded],
     batch: &mut Batch,
@@ -152,22 +249,14 @@ async fn load_state(
             }
         }
     }
-    load_devices(transaction, &device_ids, batch).await?;
+    load_devices(backend, transaction, &device_ids, batch).await?;
     for device in batch.devices.values() {
         donation_ids.insert(device.donation_id.clone());
     }
-    load_prescriptions(transaction, &prescription_ids, batch).await?;
-    load_batches(transaction, &donation_ids, batch).await?;
-    load_households(transaction, &household_ids, batch).await?;
+    load_prescriptions(backend, transaction, &prescription_ids, batch).await?;
+    load_batches(backend, transaction, &donation_ids, batch).await?;
+    load_households(backend, transaction, &household_ids, batch).await?;
     Ok(())
-}
-
-/// Builds `$first, $first+1, ...` for `count` values.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
@@ -175,6 +264,7 @@ fn parse_day(text: &str) -> Option<NaiveDate> {
 }
 
 async fn load_devices(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     ids: &BTreeSet<String>,
     batch: &mut Batch,
@@ -185,7 +275,7 @@ async fn load_devices(
             "SELECT device_id, category, donation_id, received_on, holder, status, stocked_on, \
              due_on, handed_over, recycled_grams, eligibility, area, programme, departement, \
              commune FROM dashboard_devices WHERE device_id IN ({})",
-            placeholders(1, chunk.len())
+            placeholders::list(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -227,6 +317,7 @@ async fn load_devices(
 }
 
 async fn load_prescriptions(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     ids: &BTreeSet<String>,
     batch: &mut Batch,
@@ -236,7 +327,7 @@ async fn load_prescriptions(
         let sql = format!(
             "SELECT prescription_id, category, workshop, eligibility, area, programme, \
              departement, commune FROM dashboard_prescriptions WHERE prescription_id IN ({})",
-            placeholders(1, chunk.len())
+            placeholders::list(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -263,6 +354,7 @@ async fn load_prescriptions(
 }
 
 async fn load_batches(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     ids: &BTreeSet<String>,
     batch: &mut Batch,
@@ -272,7 +364,7 @@ async fn load_batches(
         let sql = format!(
             "SELECT donation_id, received_on, counted FROM dashboard_batches \
              WHERE donation_id IN ({})",
-            placeholders(1, chunk.len())
+            placeholders::list(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -290,6 +382,7 @@ async fn load_batches(
 }
 
 async fn load_households(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     ids: &BTreeSet<String>,
     batch: &mut Batch,
@@ -298,7 +391,7 @@ async fn load_households(
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
         let sql = format!(
             "SELECT household_id FROM dashboard_households WHERE household_id IN ({})",
-            placeholders(1, chunk.len())
+            placeholders::list(backend, 1, chunk.len())
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for id in chunk {
@@ -340,6 +433,7 @@ impl From<i64> for Value {
 /// appear once in `rows`, because PostgreSQL rejects a statement that
 /// updates one row twice.
 async fn insert_rows(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     table: &str,
     columns: &[&str],
@@ -348,24 +442,17 @@ async fn insert_rows(
 ) -> Result<(), ProjectionError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut arguments = AnyArguments::default();
-        let mut tuples = Vec::with_capacity(chunk.len());
-        for (index, row) in chunk.iter().enumerate() {
-            tuples.push(format!(
-                "({})",
-                placeholders(index * columns.len() + 1, columns.len())
-            ));
-            for value in row {
-                let added = match value {
-                    Value::Text(text) => arguments.add(text.clone()),
-                    Value::Int(number) => arguments.add(*number),
-                };
-                added.map_err(sqlx::Error::Encode)?;
-            }
+        for value in chunk.iter().flatten() {
+            let added = match value {
+                Value::Text(text) => arguments.add(text.as_str()),
+                Value::Int(number) => arguments.add(*number),
+            };
+            added.map_err(sqlx::Error::Encode)?;
         }
         let sql = format!(
             "INSERT INTO {table} ({}) VALUES {} {conflict}",
             columns.join(", "),
-            tuples.join(", ")
+            placeholders::value_groups(backend, chunk.len(), columns.len())
         );
         sqlx::query_with(&sql, arguments)
             .execute(&mut **transaction)
@@ -374,20 +461,57 @@ async fn insert_rows(
     Ok(())
 }
 
+/// Writes one row per item, like [`insert_rows`], but builds the values of
+/// one statement at a time: the counters of a whole rebuild are millions of
+/// rows.
+async fn insert_items<T: Sync>(
+    backend: Backend,
+    transaction: &mut Transaction<'static, Any>,
+    table: &str,
+    columns: &[&str],
+    conflict: &str,
+    items: &[T],
+    row: fn(&T) -> Vec<Value>,
+) -> Result<(), ProjectionError> {
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        let rows = chunk.iter().map(row).collect();
+        insert_rows(backend, transaction, table, columns, conflict, rows).await?;
+    }
+    Ok(())
+}
+
 /// Writes the touched state rows and adds the counter deltas.
 async fn write_state(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     batch: &Batch,
 ) -> Result<(), ProjectionError> {
-    write_devices(transaction, batch).await?;
-    write_prescriptions(transaction, batch).await?;
-    write_batches(transaction, batch).await?;
+    let devices: Vec<(&str, &DeviceState)> = batch
+        .touched_devices
+        .iter()
+        .filter_map(|id| batch.devices.get(id).map(|device| (id.as_str(), device)))
+        .collect();
+    write_devices(backend, transaction, &devices).await?;
+    write_flows(backend, transaction, batch).await?;
+    write_status(backend, transaction, status_deltas(batch)).await
+}
+
+/// Writes the touched prescription, batch and household rows and adds the
+/// counter deltas.
+async fn write_flows(
+    backend: Backend,
+    transaction: &mut Transaction<'static, Any>,
+    batch: &Batch,
+) -> Result<(), ProjectionError> {
+    write_prescriptions(backend, transaction, batch).await?;
+    write_batches(backend, transaction, batch).await?;
     let households = batch
         .new_households
         .iter()
         .map(|id| vec![Value::from(id.as_str())])
         .collect();
     insert_rows(
+        backend,
         transaction,
         "dashboard_households",
         &["household_id"],
@@ -395,25 +519,38 @@ async fn write_state(
         households,
     )
     .await?;
-    write_counters(transaction, &batch.counters).await?;
-    write_status(transaction, batch).await
+    write_counters(backend, transaction, &batch.counters).await
 }
 
 fn day_text(day: Option<NaiveDate>) -> String {
     day.map(|d| d.to_string()).unwrap_or_default()
 }
 
+/// Device rows built per round, so that the rows of the devices retired at
+/// the end of a rebuild are never all in memory at once.
+const DEVICE_ROWS_PER_ROUND: usize = 1_000;
+
 async fn write_devices(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
-    batch: &Batch,
+    devices: &[(&str, &DeviceState)],
 ) -> Result<(), ProjectionError> {
-    let rows = batch
-        .touched_devices
+    for round in devices.chunks(DEVICE_ROWS_PER_ROUND) {
+        write_device_rows(backend, transaction, round).await?;
+    }
+    Ok(())
+}
+
+async fn write_device_rows(
+    backend: Backend,
+    transaction: &mut Transaction<'static, Any>,
+    devices: &[(&str, &DeviceState)],
+) -> Result<(), ProjectionError> {
+    let rows = devices
         .iter()
-        .filter_map(|id| batch.devices.get(id).map(|device| (id, device)))
-        .map(|(id, device)| {
+        .map(|&(id, device)| {
             vec![
-                Value::from(id.as_str()),
+                Value::from(id),
                 device.category.clone().into(),
                 device.donation_id.clone().into(),
                 device.received_on.to_string().into(),
@@ -432,6 +569,7 @@ async fn write_devices(
         })
         .collect();
     insert_rows(
+        backend,
         transaction,
         "dashboard_devices",
         &[
@@ -464,6 +602,7 @@ async fn write_devices(
 }
 
 async fn write_prescriptions(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     batch: &Batch,
 ) -> Result<(), ProjectionError> {
@@ -485,6 +624,7 @@ async fn write_prescriptions(
         })
         .collect();
     insert_rows(
+        backend,
         transaction,
         "dashboard_prescriptions",
         &[
@@ -507,6 +647,7 @@ async fn write_prescriptions(
 }
 
 async fn write_batches(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     batch: &Batch,
 ) -> Result<(), ProjectionError> {
@@ -523,6 +664,7 @@ async fn write_batches(
         })
         .collect();
     insert_rows(
+        backend,
         transaction,
         "dashboard_batches",
         &["donation_id", "received_on", "counted"],
@@ -563,7 +705,23 @@ fn counter_row<'a>(key: &'a CounterKey, place: &'a str) -> CounterRow<'a> {
     )
 }
 
+fn counter_values((row, delta): &(CounterRow, i64)) -> Vec<Value> {
+    vec![
+        Value::from(row.0),
+        row.1.into(),
+        row.2.into(),
+        row.3.into(),
+        row.4.into(),
+        row.5.into(),
+        row.6.into(),
+        row.7.into(),
+        row.8.into(),
+        (*delta).into(),
+    ]
+}
+
 async fn write_counters(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     counters: &BTreeMap<CounterKey, i64>,
 ) -> Result<(), ProjectionError> {
@@ -582,26 +740,8 @@ async fn write_counters(
                 .or_default() += delta;
         }
     }
-    let values = |rows: BTreeMap<CounterRow, i64>| -> Vec<Vec<Value>> {
-        rows.into_iter()
-            .map(|(row, delta)| {
-                vec![
-                    Value::from(row.0),
-                    row.1.into(),
-                    row.2.into(),
-                    row.3.into(),
-                    row.4.into(),
-                    row.5.into(),
-                    row.6.into(),
-                    row.7.into(),
-                    row.8.into(),
-                    delta.into(),
-                ]
-            })
-            .collect()
-    };
-    let rollup = values(by_departement);
-    let by_commune = values(by_commune);
+    let by_departement: Vec<(CounterRow, i64)> = by_departement.into_iter().collect();
+    let by_commune: Vec<(CounterRow, i64)> = by_commune.into_iter().collect();
     let columns = |place: &'static str| {
         [
             "metric",
@@ -616,25 +756,52 @@ async fn write_counters(
             "value",
         ]
     };
-    write_rollup(transaction, counters).await?;
-    insert_rows(
+    write_rollup(backend, transaction, counters).await?;
+    insert_items(
+        backend,
         transaction,
         "dashboard_counters",
         &columns("departement"),
         "ON CONFLICT (metric, month, workshop, category, eligibility, area, programme, \
          departement, days) DO UPDATE SET value = dashboard_counters.value + excluded.value",
-        rollup,
+        &by_departement,
+        counter_values,
     )
     .await?;
-    insert_rows(
+    insert_items(
+        backend,
         transaction,
         "dashboard_commune_counters",
         &columns("commune"),
         "ON CONFLICT (commune, metric, month, workshop, category, eligibility, area, programme, \
          days) DO UPDATE SET value = dashboard_commune_counters.value + excluded.value",
-        by_commune,
+        &by_commune,
+        counter_values,
     )
     .await
+}
+
+/// Columns of one row of `dashboard_rollup` but the value: metric,
+/// dimension, month, département, category and item.
+type RollupRow<'a> = (
+    &'static str,
+    &'static str,
+    &'a str,
+    &'a str,
+    &'a str,
+    String,
+);
+
+fn rollup_values((row, delta): &(RollupRow, i64)) -> Vec<Value> {
+    vec![
+        Value::from(row.0),
+        row.1.into(),
+        row.2.into(),
+        row.3.into(),
+        row.4.into(),
+        row.5.clone().into(),
+        (*delta).into(),
+    ]
 }
 
 /// Adds the counter deltas to `dashboard_rollup`, summed over workshops
@@ -642,11 +809,11 @@ async fn write_counters(
 /// under its département and once under [`ALL_DEPARTEMENTS`], so that the
 /// national figures read a few rows per month and category.
 async fn write_rollup(
+    backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     counters: &BTreeMap<CounterKey, i64>,
 ) -> Result<(), ProjectionError> {
-    let mut sums: BTreeMap<(&'static str, &'static str, &str, &str, &str, String), i64> =
-        BTreeMap::new();
+    let mut sums: BTreeMap<RollupRow, i64> = BTreeMap::new();
     for (key, delta) in counters {
         let mut items: Vec<(&'static str, String)> = vec![
             ("total", String::new()),
@@ -672,23 +839,9 @@ async fn write_rollup(
             }
         }
     }
-    let rows = sums
-        .into_iter()
-        .map(
-            |((metric, dimension, month, departement, category, item), delta)| {
-                vec![
-                    Value::from(metric),
-                    dimension.into(),
-                    month.into(),
-                    departement.into(),
-                    category.into(),
-                    item.into(),
-                    delta.into(),
-                ]
-            },
-        )
-        .collect();
-    insert_rows(
+    let sums: Vec<(RollupRow, i64)> = sums.into_iter().collect();
+    insert_items(
+        backend,
         transaction,
         "dashboard_rollup",
         &[
@@ -702,18 +855,16 @@ async fn write_rollup(
         ],
         "ON CONFLICT (metric, dimension, departement, month, category, item) DO UPDATE SET \
          value = dashboard_rollup.value + excluded.value",
-        rows,
+        &sums,
+        rollup_values,
     )
     .await
 }
 
-/// Moves each touched device from the status row it had before the batch
-/// to the one it has after.
-async fn write_status(
-    transaction: &mut Transaction<'static, Any>,
-    batch: &Batch,
-) -> Result<(), ProjectionError> {
-    let mut deltas: BTreeMap<StatusKey, (i64, i64)> = BTreeMap::new();
+/// Changes of the `dashboard_status` rows: each touched device leaves the
+/// row it had before the batch and joins the one it has after.
+fn status_deltas(batch: &Batch) -> BTreeMap<StatusKey, (i64, i64)> {
+    let mut deltas = BTreeMap::new();
     for id in &batch.touched_devices {
         let before = batch.initial_status.get(id).cloned().flatten();
         let after = batch.devices.get(id).and_then(DeviceState::status_key);
@@ -721,16 +872,32 @@ async fn write_status(
             continue;
         }
         if let Some((key, grams)) = before {
-            let entry = deltas.entry(key).or_default();
-            entry.0 -= 1;
-            entry.1 -= grams;
+            add_status(&mut deltas, key, -1, -grams);
         }
         if let Some((key, grams)) = after {
-            let entry = deltas.entry(key).or_default();
-            entry.0 += 1;
-            entry.1 += grams;
+            add_status(&mut deltas, key, 1, grams);
         }
     }
+    deltas
+}
+
+fn add_status(
+    deltas: &mut BTreeMap<StatusKey, (i64, i64)>,
+    key: StatusKey,
+    devices: i64,
+    grams: i64,
+) {
+    let entry = deltas.entry(key).or_default();
+    entry.0 += devices;
+    entry.1 += grams;
+}
+
+/// Adds `deltas` (devices, grams) to the `dashboard_status` rows.
+async fn write_status(
+    backend: Backend,
+    transaction: &mut Transaction<'static, Any>,
+    deltas: BTreeMap<StatusKey, (i64, i64)>,
+) -> Result<(), ProjectionError> {
     let rows = deltas
         .into_iter()
         .filter(|(_, delta)| *delta != (0, 0))
@@ -750,6 +917,7 @@ async fn write_status(
     // NOTE: rows whose count falls back to 0 stay in the table; readers sum
     // them, so they change no figure.
     insert_rows(
+        backend,
         transaction,
         "dashboard_status",
         &[
