@@ -52,6 +52,7 @@ impl Projection {
                 "dashboard_rollup",
                 "dashboard_commune_counters",
                 "dashboard_status",
+                "dashboard_status_totals",
                 "dashboard_devices",
                 "dashboard_prescriptions",
                 "dashboard_households",

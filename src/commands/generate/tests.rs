@@ -134,6 +134,7 @@ async fn small_national_log(db: TestDatabase) {
         "dashboard_commune_counters",
         "dashboard_rollup",
         "(SELECT * FROM dashboard_status WHERE value <> 0 OR grams <> 0) AS status",
+        "(SELECT * FROM dashboard_status_totals WHERE value <> 0 OR grams <> 0) AS totals",
     ];
     let mut caught_up = Vec::new();
     for table in tables {

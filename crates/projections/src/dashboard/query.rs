@@ -481,9 +481,17 @@ async fn read_status(
                 .push(format!("(status <> 'loan' OR {communes})"));
         }
     }
+    // The totals table has no workshop, category or commune column, and
+    // holds far fewer rows, so it answers every other filter.
+    let by_commune = matches!(filter.territory, TerritoryScope::Communes(_));
+    let table = if filter.workshop.is_none() && filter.category.is_none() && !by_commune {
+        "dashboard_status_totals"
+    } else {
+        "dashboard_status"
+    };
     let sql = format!(
         "SELECT status, day, CAST(SUM(value) AS BIGINT), CAST(SUM(grams) AS BIGINT) \
-         FROM dashboard_status WHERE {} GROUP BY status, day",
+         FROM {table} WHERE {} GROUP BY status, day",
         conditions.sql()
     );
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as_with(&sql, conditions.arguments()?)

@@ -892,12 +892,45 @@ fn add_status(
     entry.1 += grams;
 }
 
-/// Adds `deltas` (devices, grams) to the `dashboard_status` rows.
+/// Adds `deltas` (devices, grams) to the `dashboard_status` rows and to
+/// their sums in `dashboard_status_totals`.
 async fn write_status(
     backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     deltas: BTreeMap<StatusKey, (i64, i64)>,
 ) -> Result<(), ProjectionError> {
+    let mut totals: BTreeMap<(&'static str, String, String), (i64, i64)> = BTreeMap::new();
+    for (key, (value, grams)) in &deltas {
+        let total = totals
+            .entry((key.status, key.departement.clone(), key.day.clone()))
+            .or_default();
+        total.0 += value;
+        total.1 += grams;
+    }
+    let totals = totals
+        .into_iter()
+        .filter(|(_, delta)| *delta != (0, 0))
+        .map(|((status, departement, day), (value, grams))| {
+            vec![
+                Value::from(status),
+                departement.into(),
+                day.into(),
+                value.into(),
+                grams.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        backend,
+        transaction,
+        "dashboard_status_totals",
+        &["status", "departement", "day", "value", "grams"],
+        "ON CONFLICT (status, departement, day) DO UPDATE SET \
+         value = dashboard_status_totals.value + excluded.value, \
+         grams = dashboard_status_totals.grams + excluded.grams",
+        totals,
+    )
+    .await?;
     let rows = deltas
         .into_iter()
         .filter(|(_, delta)| *delta != (0, 0))
