@@ -99,6 +99,13 @@ pub struct ServeArgs {
         default_value_t = filiere_store::privacy::DEFAULT_RETENTION_DAYS
     )]
     pub retention_days: u32,
+
+    /// Do not run the retention sweep in this server; run `filiere retention`
+    /// from a scheduler instead. On a national log the sweep scans the event
+    /// log once per household and takes hours, and several servers sharing
+    /// one PostgreSQL database need it run once, not once per server.
+    #[arg(long, env = "FILIERE_NO_RETENTION_SWEEP")]
+    pub no_retention_sweep: bool,
 }
 
 #[derive(Debug, Args)]

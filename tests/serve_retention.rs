@@ -106,6 +106,32 @@ fn without_colours(line: &str) -> String {
     plain
 }
 
+/// Starts `filiere serve` with a retention period of 0 days and `env`, and
+/// returns the server with a channel of its log lines, colours removed.
+fn start_server(url: &str, env: &[(&str, &str)]) -> (Server, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_filiere"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", url)
+        .env("FILIERE_RETENTION_DAYS", "0")
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the filiere binary starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let server = Server(child);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(without_colours(&line)).is_err() {
+                break;
+            }
+        }
+    });
+    (server, receiver)
+}
+
 async fn serve_sweeps_at_start(db: TestDatabase) {
     run(
         &db.url,
@@ -127,25 +153,7 @@ async fn serve_sweeps_at_start(db: TestDatabase) {
 
     // With a period of 0 days, every prescription closed before the start
     // is past it.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_filiere"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("DATABASE_URL", &db.url)
-        .env("FILIERE_RETENTION_DAYS", "0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the filiere binary starts");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let server = Server(child);
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if sender.send(without_colours(&line)).is_err() {
-                break;
-            }
-        }
-    });
+    let (server, receiver) = start_server(&db.url, &[]);
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut sweep_line = None;
@@ -180,4 +188,49 @@ async fn serve_sweeps_at_start(db: TestDatabase) {
     db.cleanup().await;
 }
 
-backend_tests!(serve_sweeps_at_start);
+/// With `FILIERE_NO_RETENTION_SWEEP`, the server logs that the sweep is off and
+/// a household past the period keeps its identity.
+async fn sweep_disabled_keeps_identity(db: TestDatabase) {
+    run(
+        &db.url,
+        &["scheme", "add", "--name", "RSA", "--benefit", "RSA"],
+    );
+    let (closed, closed_prescription) = prescribed(&db.url, "Bérénice");
+    run(
+        &db.url,
+        &[
+            "prescription",
+            "cancel",
+            &closed_prescription,
+            "--reason",
+            "doublon",
+        ],
+    );
+    let (server, receiver) = start_server(&db.url, &[("FILIERE_NO_RETENTION_SWEEP", "true")]);
+
+    // The sweep would start before the server listens, so two seconds of
+    // log after the "listening" line would show it.
+    let mut log = Vec::new();
+    let mut listening_at = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if listening_at.is_some_and(|at: Instant| at.elapsed() > Duration::from_secs(2)) {
+            break;
+        }
+        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(200)) {
+            if line.contains("server listening") {
+                listening_at = Some(Instant::now());
+            }
+            log.push(line);
+        }
+    }
+    let log = log.join("\n");
+    assert!(listening_at.is_some(), "server did not listen:\n{log}");
+    assert!(log.contains("retention sweep disabled"), "{log}");
+    assert!(!log.contains("retention sweep erased"), "{log}");
+    assert!(identity(&db.url, &closed).is_object(), "identity kept");
+    drop(server);
+    db.cleanup().await;
+}
+
+backend_tests!(serve_sweeps_at_start, sweep_disabled_keeps_identity);

@@ -31,6 +31,7 @@ pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_url,
         projection_interval: Duration::from_millis(args.projection_interval_ms.max(50)),
         retention_days: args.retention_days,
+        retention_sweep: !args.no_retention_sweep,
     };
     filiere_web::serve(config, store)
         .await

@@ -34,6 +34,9 @@ pub struct ServeConfig {
     /// Days after which the retention sweep erases the identity of a
     /// household whose prescriptions are all closed.
     pub retention_days: u32,
+    /// Whether this server runs the retention sweep. When false, an
+    /// operator runs `filiere retention` from a scheduler.
+    pub retention_sweep: bool,
 }
 
 /// State shared by every handler.
@@ -173,8 +176,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM, keeping projections caught up and
-/// running the retention sweep at start and every 24 hours meanwhile.
+/// Serves until Ctrl-C or SIGTERM, keeping projections caught up and,
+/// unless disabled, running the retention sweep at start and every 24
+/// hours meanwhile.
 pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()> {
     let projector = Projector::new(store.clone());
     if let Err(error) = projector.catch_up().await {
@@ -187,12 +191,17 @@ pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()
         wake_receiver,
         shutdown_receiver.clone(),
     ));
-    let retention = tokio::spawn(run_retention(
-        Workshop::new(store.clone()),
-        config.retention_days,
-        RETENTION_INTERVAL,
-        shutdown_receiver,
-    ));
+    let retention = if config.retention_sweep {
+        Some(tokio::spawn(run_retention(
+            Workshop::new(store.clone()),
+            config.retention_days,
+            RETENTION_INTERVAL,
+            shutdown_receiver,
+        )))
+    } else {
+        tracing::info!("retention sweep disabled in this server (--no-retention-sweep)");
+        None
+    };
     if let Err(error) = auth::setup::announce_setup_link(&store, &config.public_url).await {
         tracing::error!(%error, "cannot create the first-run setup link");
     }
@@ -209,7 +218,9 @@ pub async fn serve(config: ServeConfig, store: EventStore) -> std::io::Result<()
         .await?;
     shutdown_sender.send_replace(true);
     runner.await.ok();
-    retention.await.ok();
+    if let Some(retention) = retention {
+        retention.await.ok();
+    }
     tracing::info!("server stopped");
     Ok(())
 }
