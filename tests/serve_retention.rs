@@ -132,14 +132,13 @@ fn start_server(url: &str, env: &[(&str, &str)]) -> (Server, mpsc::Receiver<Stri
     (server, receiver)
 }
 
-async fn serve_sweeps_at_start(db: TestDatabase) {
+/// Adds the RSA scheme and a household whose only prescription is
+/// cancelled. Returns the household id.
+fn closed_household(url: &str) -> String {
+    run(url, &["scheme", "add", "--name", "RSA", "--benefit", "RSA"]);
+    let (closed, closed_prescription) = prescribed(url, "Bérénice");
     run(
-        &db.url,
-        &["scheme", "add", "--name", "RSA", "--benefit", "RSA"],
-    );
-    let (closed, closed_prescription) = prescribed(&db.url, "Bérénice");
-    run(
-        &db.url,
+        url,
         &[
             "prescription",
             "cancel",
@@ -148,6 +147,11 @@ async fn serve_sweeps_at_start(db: TestDatabase) {
             "équipée par ailleurs",
         ],
     );
+    closed
+}
+
+async fn serve_sweeps_at_start(db: TestDatabase) {
+    let closed = closed_household(&db.url);
     let (open, _) = prescribed(&db.url, "Ulysse");
     assert!(identity(&db.url, &closed).is_object());
 
@@ -191,21 +195,7 @@ async fn serve_sweeps_at_start(db: TestDatabase) {
 /// With `FILIERE_NO_RETENTION_SWEEP`, the server logs that the sweep is off and
 /// a household past the period keeps its identity.
 async fn sweep_disabled_keeps_identity(db: TestDatabase) {
-    run(
-        &db.url,
-        &["scheme", "add", "--name", "RSA", "--benefit", "RSA"],
-    );
-    let (closed, closed_prescription) = prescribed(&db.url, "Bérénice");
-    run(
-        &db.url,
-        &[
-            "prescription",
-            "cancel",
-            &closed_prescription,
-            "--reason",
-            "doublon",
-        ],
-    );
+    let closed = closed_household(&db.url);
     let (server, receiver) = start_server(&db.url, &[("FILIERE_NO_RETENTION_SWEEP", "true")]);
 
     // The sweep would start before the server listens, so two seconds of
