@@ -32,7 +32,10 @@ fi
 token=$(filiere token create --name "banc d'essai" --organisation "$organisation" \
     --role funder_viewer | grep -o 'fil_[A-Za-z0-9_-]*' | head -n 1)
 
-filiere serve --listen "127.0.0.1:${port}" > "$work/server.log" 2>&1 &
+# The binary is started directly, not through the function, so that $! is
+# its own process id and the trap stops the server itself.
+"$binary" --database-url "$database" serve --listen "127.0.0.1:${port}" \
+    > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 600); do
     curl -sf "${base}/healthz" > /dev/null && break
