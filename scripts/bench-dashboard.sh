@@ -4,12 +4,13 @@
 #
 #   scripts/bench-dashboard.sh FILIERE_BINARY DATABASE_URL [PORT]
 #
-# It adds a funder organisation, a `funder_viewer` user and an API token of
-# that organisation (once per database), starts `filiere serve` on
-# 127.0.0.1:PORT, signs in like a browser, then times each URL: three
-# single requests with curl, then wrk (2 threads, 8 connections, 20 s) with
-# a Lua hook that prints the 50th, 95th and 99th percentiles. It needs curl
-# and wrk (Debian package `wrk`), and only ever connects to 127.0.0.1.
+# On its first run against a database it adds a funder organisation and a
+# `funder_viewer` user; each run adds an API token of that organisation.
+# It then starts `filiere serve` on 127.0.0.1:PORT and signs in like a
+# browser. Each URL is timed with three single requests (curl), then with
+# wrk (2 threads, 8 connections, 20 s) and a Lua hook that prints the 50th,
+# 95th and 99th percentiles. It needs curl and wrk (Debian package `wrk`),
+# and connects to 127.0.0.1 only.
 set -euo pipefail
 
 binary=${1:?usage: bench-dashboard.sh FILIERE_BINARY DATABASE_URL [PORT]}
@@ -50,7 +51,7 @@ curl -s -b "$jar" -c "$jar" -o /dev/null \
     --data-urlencode "password=${password}" "${base}/connexion"
 session=$(awk '$6 == "filiere_session" { print $7 }' "$jar")
 if [ -z "$session" ]; then
-    echo "sign-in failed; server log:" >&2
+    echo "sign-in as ${email} failed; the server log follows:" >&2
     cat "$work/server.log" >&2
     exit 1
 fi

@@ -70,7 +70,7 @@ pub(crate) async fn rebuild_all(
     let mut replayed = 0;
     while let Some(page) = pages.recv().await {
         let events = page?;
-        // Devices whose last event this page holds, from the stock fold
+        // Devices whose last event this page contains, from the stock fold
         // (first in `Projection::ALL`) to the dashboard.
         let mut ended = Vec::new();
         for projection in Projection::ALL {

@@ -481,8 +481,8 @@ async fn read_status(
                 .push(format!("(status <> 'loan' OR {communes})"));
         }
     }
-    // The totals table has no workshop, category or commune column, and
-    // holds far fewer rows, so it answers every other filter.
+    // The totals table has no workshop, category or commune column and
+    // far fewer rows, so it serves every other filter.
     let by_commune = matches!(filter.territory, TerritoryScope::Communes(_));
     let table = if filter.workshop.is_none() && filter.category.is_none() && !by_commune {
         "dashboard_status_totals"

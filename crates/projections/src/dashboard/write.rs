@@ -107,9 +107,10 @@ const RETIRED_ROWS_PER_WRITE: usize = 2_000;
 /// A device whose stream has ended is retired: its row is written, its
 /// current state is added to the status sums, and it leaves memory, so that
 /// memory follows the devices still moving rather than the whole log. The
-/// caller names the devices whose last event a page held; they are retired
-/// after the next page, because the prescription event that reserves a
-/// device may sit in the next page when one append is split across pages.
+/// caller names the devices whose last event a page contained. They are
+/// retired one page later, because one append can be split across two
+/// pages, and the prescription event that reserves a device may be in the
+/// next one.
 #[derive(Default)]
 pub(crate) struct DashboardRebuild {
     batch: Batch,
@@ -121,8 +122,8 @@ pub(crate) struct DashboardRebuild {
 
 impl DashboardRebuild {
     /// Folds a page of events, then retires the devices whose streams ended
-    /// in the previous page. `ended` holds the ids of the devices whose last
-    /// event is in this page.
+    /// in the previous page. `ended` contains the ids of the devices whose
+    /// last event is in this page.
     pub(crate) async fn feed(
         &mut self,
         backend: Backend,
