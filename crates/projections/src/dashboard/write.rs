@@ -527,49 +527,32 @@ fn day_text(day: Option<NaiveDate>) -> String {
     day.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// Device rows built per round, so that the rows of the devices retired at
-/// the end of a rebuild are never all in memory at once.
-const DEVICE_ROWS_PER_ROUND: usize = 1_000;
+fn device_values(&(id, device): &(&str, &DeviceState)) -> Vec<Value> {
+    vec![
+        Value::from(id),
+        device.category.clone().into(),
+        device.donation_id.clone().into(),
+        device.received_on.to_string().into(),
+        device.holder.clone().into(),
+        device.status.as_str().into(),
+        day_text(device.stocked_on).into(),
+        day_text(device.due_on).into(),
+        i64::from(device.handed_over).into(),
+        device.recycled_grams.into(),
+        device.dims.eligibility.clone().into(),
+        device.dims.area.clone().into(),
+        device.dims.programme.clone().into(),
+        device.dims.departement.clone().into(),
+        device.dims.commune.clone().into(),
+    ]
+}
 
 async fn write_devices(
     backend: Backend,
     transaction: &mut Transaction<'static, Any>,
     devices: &[(&str, &DeviceState)],
 ) -> Result<(), ProjectionError> {
-    for round in devices.chunks(DEVICE_ROWS_PER_ROUND) {
-        write_device_rows(backend, transaction, round).await?;
-    }
-    Ok(())
-}
-
-async fn write_device_rows(
-    backend: Backend,
-    transaction: &mut Transaction<'static, Any>,
-    devices: &[(&str, &DeviceState)],
-) -> Result<(), ProjectionError> {
-    let rows = devices
-        .iter()
-        .map(|&(id, device)| {
-            vec![
-                Value::from(id),
-                device.category.clone().into(),
-                device.donation_id.clone().into(),
-                device.received_on.to_string().into(),
-                device.holder.clone().into(),
-                device.status.as_str().into(),
-                day_text(device.stocked_on).into(),
-                day_text(device.due_on).into(),
-                i64::from(device.handed_over).into(),
-                device.recycled_grams.into(),
-                device.dims.eligibility.clone().into(),
-                device.dims.area.clone().into(),
-                device.dims.programme.clone().into(),
-                device.dims.departement.clone().into(),
-                device.dims.commune.clone().into(),
-            ]
-        })
-        .collect();
-    insert_rows(
+    insert_items(
         backend,
         transaction,
         "dashboard_devices",
@@ -597,7 +580,8 @@ async fn write_device_rows(
          recycled_grams = excluded.recycled_grams, eligibility = excluded.eligibility, \
          area = excluded.area, programme = excluded.programme, \
          departement = excluded.departement, commune = excluded.commune",
-        rows,
+        devices,
+        device_values,
     )
     .await
 }
